@@ -1,0 +1,1 @@
+"""The ``sqlgate`` command line: admin commands, ``migrate``, ``serve`` and ``demo``."""

@@ -1,0 +1,1 @@
+"""The Synmetrix metadata database: SQLAlchemy models, look-ups for auth and models, admin operations."""

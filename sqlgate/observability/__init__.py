@@ -1,0 +1,1 @@
+"""Prometheus metrics, structured logs and the query log (request_logs)."""
