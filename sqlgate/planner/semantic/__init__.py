@@ -66,8 +66,9 @@ async def prepare_semantic(
     """Plan a statement over cubes for ``session``'s datasource and model version.
 
     ``tree`` is the statement parsed with ``read="postgres"``; ``sql`` its text (the plan-cache fast
-    path). Does not touch the datasource. Raises :class:`~sqlgate.errors.PgError` (42P01, 42703,
-    42803, 0A000, 42501 for ``__user`` filters, F0000 for model problems …).
+    path). The planner takes ``tree`` over and may change it (copy it first to keep it). Does not
+    touch the datasource. Raises :class:`~sqlgate.errors.PgError` (42P01, 42703, 42803, 0A000, 42501
+    for ``__user`` filters, F0000 for model problems …).
     """
     ctx = session.ctx
     try:
@@ -85,5 +86,6 @@ async def prepare_semantic(
         paramstyle=source.paramstyle,
         param_oids=param_oids,
         cache=plan_cache,
+        consume=True,
     )
     return SemanticStatement(sql, plan, source, convert_lifted(plan, lifted))

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from sqlgate.planner.semantic.members import TouchedMembers
+from sqlgate.planner.semantic.params import ParamSource
 from sqlgate.semantic.model import CompiledModel
 
 
@@ -38,3 +39,5 @@ class PlanContext:
     # statement planner so cube-level code can recurse without importing it.
     plan_nested: Callable[[exp.Query], PlannedQuery] | None = None
     param_oids: Sequence[int] = ()
+    # The type each bound value ($n or lifted literal) is converted to, from where it first appears.
+    param_types: dict[ParamSource, int] = field(default_factory=dict)

@@ -35,7 +35,7 @@ from sqlgate.pgproto import oids
 from sqlgate.planner.semantic import dialects, functions
 from sqlgate.planner.semantic.context import Column, PlanContext, PlannedQuery
 from sqlgate.planner.semantic.members import MemberRecorder
-from sqlgate.planner.semantic.params import param_source
+from sqlgate.planner.semantic.params import ParamSource, param_source
 from sqlgate.planner.semantic.render import (
     JoinTree,
     NeedsGrouping,
@@ -44,7 +44,7 @@ from sqlgate.planner.semantic.render import (
     contains_aggregate,
     ident,
 )
-from sqlgate.planner.semantic.types import member_type_oid, oid_of_sqlglot_type, sqlglot_type_name
+from sqlgate.planner.semantic.types import data_type, member_type_oid, oid_of_sqlglot_type, sqlglot_type_name
 from sqlgate.semantic.definitions import (
     CALCULATED_MEASURES,
     DUPLICATE_INSENSITIVE_MEASURES,
@@ -233,14 +233,14 @@ class CubeQuery:
         where = select.args.get("where")
         if where is not None:
             self._clause = "where"
-            result.where = self._convert(where.this.copy())
+            result.where = self._convert(where.this)
             if self._has_aggregate(result.where):
                 raise PgError(GROUPING_ERROR, "aggregate functions are not allowed in WHERE")
             self._no_bare_measures(result.where, "WHERE", hint="filter on measures with HAVING")
         having = select.args.get("having")
         if having is not None:
             self._clause = "having"
-            result.having = self._convert(having.this.copy())
+            result.having = self._convert(having.this)
 
         order = select.args.get("order")
         if order is not None:
@@ -705,28 +705,35 @@ class CubeQuery:
 
     def _type_items(self, analysis: _Analysis) -> None:
         """Result column types, and the types ``$n``/lifted values take from their context."""
-        trees = [i.expr for i in analysis.items]
-        extra = [t for t in (analysis.where, analysis.having) if t is not None]
-        extra += [o.expr for o in analysis.order if o.expr is not None]
-        extra += list(analysis.group_keys or [])
-        if not any(True for t in trees + extra for _ in _params(t)) and all(
-            marker_index(t, USE_TABLE) is not None or marker_index(t, AGG_TABLE) is not None for t in trees
-        ):
-            for item in analysis.items:
+        computed = [item for item in analysis.items if not _is_marker(item.expr)]
+        for item in analysis.items:
+            if _is_marker(item.expr):
                 item.oid = self._marker_oid(item.expr)
-            return
-        stub = exp.select(*[t.copy() for t in trees], *[t.copy() for t in extra])
-        stub = stub.from_(exp.Table(this=exp.Identifier(this=USE_TABLE)))
-        stub = stub.join(exp.Table(this=exp.Identifier(this=AGG_TABLE)), join_type="cross")
-        annotate_types(stub, schema=self._schema(), dialect="postgres")
-        typed = stub.expressions
-        for item, annotated in zip(analysis.items, typed, strict=False):
-            item.oid = self._marker_oid(item.expr) if _is_marker(item.expr) else _oid_of(annotated)
-        for original, annotated in zip(trees + extra, typed, strict=True):
-            _copy_param_types(annotated, original)
+        if computed:
+            stub = exp.select(*[item.expr.copy() for item in computed])
+            stub = stub.from_(exp.Table(this=exp.Identifier(this=USE_TABLE)))
+            stub = stub.join(exp.Table(this=exp.Identifier(this=AGG_TABLE)), join_type="cross")
+            annotate_types(stub, schema=self._schema(), dialect="postgres")
+            for item, annotated in zip(computed, stub.expressions, strict=True):
+                item.oid = _oid_of(annotated)
+        trees = [i.expr for i in analysis.items]
+        trees += [t for t in (analysis.where, analysis.having) if t is not None]
+        trees += [o.expr for o in analysis.order if o.expr is not None]
+        trees += list(analysis.group_keys or [])
+        type_parameters(trees, self._operand_oid, self.ctx.param_types)
         for limit in (analysis.limit, analysis.offset):
-            if limit is not None and param_source(limit) is not None:
-                limit.meta["sg_oid"] = oids.INT8
+            source = param_source(limit) if limit is not None else None
+            if source is not None:
+                self.ctx.param_types.setdefault(source, oids.INT8)
+
+    def _operand_oid(self, operand: exp.Expression) -> int:
+        if _is_marker(operand):
+            return self._marker_oid(operand)
+        if isinstance(operand, exp.TimestampTrunc | exp.DateTrunc | exp.DatetimeTrunc):
+            return oids.TIMESTAMP
+        if isinstance(operand, exp.Literal):
+            return oids.TEXT if operand.is_string else oids.NUMERIC
+        return self._annotate_type(operand.copy())
 
     def _marker_oid(self, tree: exp.Expression) -> int:
         index = marker_index(tree, USE_TABLE)
@@ -759,13 +766,14 @@ def _oid_of(tree: exp.Expression) -> int:
     return oid_of_sqlglot_type(tree.type)
 
 
-def _params(tree: exp.Expression) -> Iterator[exp.Expression]:
+def _params(tree: exp.Expression) -> Iterator[tuple[exp.Expression, ParamSource]]:
     for node in tree.find_all(exp.Parameter, exp.Placeholder):
-        if param_source(node) is not None:
-            yield node
+        source = param_source(node)
+        if source is not None:
+            yield node, source
 
 
-_COMPARISONS = (
+_ARITHMETIC_AND_COMPARISONS = (
     exp.EQ,
     exp.NEQ,
     exp.GT,
@@ -774,8 +782,6 @@ _COMPARISONS = (
     exp.LTE,
     exp.NullSafeEQ,
     exp.NullSafeNEQ,
-    exp.Like,
-    exp.ILike,
     exp.Add,
     exp.Sub,
     exp.Mul,
@@ -783,39 +789,51 @@ _COMPARISONS = (
 )
 
 
-def context_oid(node: exp.Expression) -> int:
-    """The type a parameter takes from where it stands (annotated tree), TEXT when nothing tells."""
+def type_parameters(
+    trees: list[exp.Expression],
+    operand_oid: Callable[[exp.Expression], int],
+    types: dict[ParamSource, int],
+) -> None:
+    """Record in ``types`` the type of every ``$n``/lifted value in ``trees``: the type of what it is
+    compared with.
+
+    ``operand_oid`` types the other operand (a compared column, the left side of IN/BETWEEN); a value
+    with nothing to take a type from (LIKE patterns, bare select items …) is text. Values typed
+    already (a ``$n`` used twice, values inside nested queries planned on their own) keep their type.
+    """
+    known: dict[int, int] = {}
+
+    def oid_of(operand: exp.Expression) -> int:
+        key = id(operand)
+        if key not in known:
+            oid = operand_oid(operand)
+            known[key] = oids.INT8 if oid in (oids.INT2, oids.INT4) else oid
+        return known[key]
+
+    for tree in trees:
+        for node, source in _params(tree):
+            if source not in types:
+                types[source] = _context_oid(node, oid_of)
+
+
+def _context_oid(node: exp.Expression, oid_of: Callable[[exp.Expression], int]) -> int:
     parent = node.parent
     child = node
     while isinstance(parent, exp.Neg | exp.Paren):
         child, parent = parent, parent.parent
     if isinstance(parent, exp.Like | exp.ILike):
         return oids.TEXT
+    if isinstance(parent, exp.Cast | exp.TryCast):
+        return oid_of_sqlglot_type(parent.args.get("to"))
     other: exp.Expression | None = None
-    if isinstance(parent, _COMPARISONS):
+    if isinstance(parent, _ARITHMETIC_AND_COMPARISONS):
         other = parent.expression if child is parent.this else parent.this
     elif isinstance(parent, exp.In | exp.Between):
         other = parent.this if child is not parent.this else None
-    elif isinstance(parent, exp.Cast | exp.TryCast):
-        return oid_of_sqlglot_type(parent.args.get("to"))
-    if other is not None:
-        if isinstance(other, exp.TimestampTrunc | exp.DateTrunc | exp.DatetimeTrunc):
-            return oids.TIMESTAMP
-        oid = oid_of_sqlglot_type(other.type, oids.UNKNOWN)
-        if oid != oids.UNKNOWN:
-            return oids.INT8 if oid in (oids.INT2, oids.INT4) else oid
-    return oids.TEXT
-
-
-def _copy_param_types(annotated: exp.Expression, original: exp.Expression) -> None:
-    """Give the parameters of ``original`` the types their context has in ``annotated`` (a typed copy).
-
-    Parameters typed already (inside nested queries planned on their own) are left alone.
-    """
-    typed = [p for p in _params(annotated) if "sg_oid" not in p.meta]
-    plain = [p for p in _params(original) if "sg_oid" not in p.meta]
-    for source, target in zip(typed, plain, strict=True):
-        target.meta["sg_oid"] = context_oid(source)
+    if other is None or param_source(other) is not None:
+        return oids.TEXT
+    oid = oid_of(other)
+    return oids.TEXT if oid == oids.UNKNOWN else oid
 
 
 def _count_expression(node: exp.Expression | None, clause: str) -> exp.Expression | None:
@@ -963,7 +981,7 @@ class _Builder:
         use = self.q.uses[use_index]
         node, member = self._node_of(use_index)
         if member is None:
-            return exp.Cast(this=exp.Null(), to=exp.DataType.build("TEXT"))
+            return exp.Cast(this=exp.Null(), to=data_type(oids.TEXT))
         if member.owner != node.cube.name:  # a view-level calculated member
             assert member.sql is not None
             if member.kind == "measure":

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -68,11 +68,11 @@ class LiftedLiteral:
             return Decimal(self.text)
 
 
-def lift_literals(tree: exp.Expression) -> tuple[exp.Expression, list[LiftedLiteral]]:
-    """A copy of ``tree`` with comparison literals replaced by ``Placeholder(sgl<k>)``, and the values."""
-    copy = tree.copy()
-    lifted: list[LiftedLiteral] = []
-    for literal in list(copy.find_all(exp.Literal)):
+def find_liftable(tree: exp.Expression) -> list[tuple[exp.Expression, exp.Literal, LiftedLiteral]]:
+    """The literals of ``tree`` that are lifted: (node replaced, the literal, its value), in tree order."""
+    found: list[tuple[exp.Expression, exp.Literal, LiftedLiteral]] = []
+    operands: dict[int, bool] = {}
+    for literal in tree.find_all(exp.Literal):
         node: exp.Expression = literal
         negative = False
         parent = node.parent
@@ -84,12 +84,84 @@ def lift_literals(tree: exp.Expression) -> tuple[exp.Expression, list[LiftedLite
             continue
         if isinstance(parent, exp.Like | exp.ILike) and node.arg_key == "escape":
             continue
-        if not _has_non_literal_operand(parent):
+        compared = operands.get(id(parent))
+        if compared is None:
+            compared = operands[id(parent)] = _has_non_literal_operand(parent)
+        if not compared:
             continue
-        text = ("-" if negative else "") + literal.this
-        node.replace(exp.Placeholder(this=f"{LIFTED_PREFIX}{len(lifted)}"))
-        lifted.append(LiftedLiteral(text, literal.is_string))
-    return copy, lifted
+        found.append(
+            (node, literal, LiftedLiteral(("-" if negative else "") + literal.this, literal.is_string))
+        )
+    return found
+
+
+def lift_literals(
+    tree: exp.Expression,
+    liftable: list[tuple[exp.Expression, exp.Literal, LiftedLiteral]] | None = None,
+    *,
+    copy: bool = True,
+) -> tuple[exp.Expression, list[LiftedLiteral]]:
+    """``tree`` (a copy unless ``copy`` is False) with comparison literals replaced by
+    ``Placeholder(sgl<k>)``, and the lifted values. ``liftable`` is ``find_liftable(tree)`` when known
+    (only when not copying)."""
+    if copy:
+        tree = tree.copy()
+        liftable = None
+    if liftable is None:
+        liftable = find_liftable(tree)
+    replace_all(
+        (node, exp.Placeholder(this=f"{LIFTED_PREFIX}{index}")) for index, (node, _, _) in enumerate(liftable)
+    )
+    return tree, [lifted for _, _, lifted in liftable]
+
+
+def shape_key(sql: str, liftable: list[tuple[exp.Expression, exp.Literal, LiftedLiteral]]) -> str | None:
+    """``sql`` with every lifted literal's text replaced by ``?`` (None when positions are unknown).
+
+    The parser records where each literal was in the text; two statements with the same key differ
+    only in lifted values, so they share a plan.
+    """
+    spans: list[tuple[int, int]] = []
+    for _, literal, _ in liftable:
+        start, end = literal.meta.get("start"), literal.meta.get("end")
+        if not isinstance(start, int) or not isinstance(end, int) or not 0 <= start <= end < len(sql):
+            return None
+        text = sql[start : end + 1]
+        if literal.is_string:
+            if text[-1] not in "'$":
+                return None
+        elif text != literal.this:
+            return None
+        spans.append((start, end))
+    spans.sort()
+    pieces: list[str] = []
+    position = 0
+    for start, end in spans:
+        if start < position:
+            return None
+        pieces.append(sql[position:start])
+        pieces.append("?")
+        position = end + 1
+    pieces.append(sql[position:])
+    return "".join(pieces)
+
+
+def replace_all(pairs: Iterable[tuple[exp.Expression, exp.Expression]]) -> None:
+    """Replace many nodes at once (list arguments such as long IN lists are rebuilt once)."""
+    lists: dict[tuple[int, str], tuple[exp.Expression, str, dict[int, exp.Expression]]] = {}
+    for old, new in pairs:
+        parent = old.parent
+        key = old.arg_key
+        if parent is not None and isinstance(parent.args.get(key), list):
+            entry = lists.setdefault((id(parent), key), (parent, key, {}))
+            entry[2][old.index] = new  # type: ignore[index]
+        else:
+            old.replace(new)
+    for parent, key, changes in lists.values():
+        items = list(parent.args[key])
+        for index, new in changes.items():
+            items[index] = new
+        parent.set(key, items)
 
 
 def _has_non_literal_operand(parent: exp.Expression) -> bool:
@@ -113,6 +185,10 @@ class ParamSource:
 
 def param_source(node: exp.Expression) -> ParamSource | None:
     """The source of a ``$n`` or lifted-literal node, None for other nodes."""
+    if isinstance(node, exp.Placeholder):
+        name = node.this
+        if isinstance(name, str) and name.startswith(LIFTED_PREFIX):
+            return ParamSource(False, int(name[len(LIFTED_PREFIX) :]))
     if isinstance(node, exp.Parameter):
         inner = node.this
         name = inner.name if isinstance(inner, exp.Expression) else str(inner)
@@ -144,12 +220,14 @@ class SlotTable:
         self.slots: list[Slot] = []
         self.client_types: dict[int, int] = {}  # $n -> first inferred type
 
-    def marker(self, source: ParamSource, oid: int) -> exp.Var:
+    def marker(self, source: ParamSource, oid: int, template: str | None = None) -> exp.Var:
+        """A node standing for one placeholder; ``template`` (``CAST({} AS …)``) wraps it."""
         index = len(self.slots)
         self.slots.append(Slot(source, oid))
         if source.client:
             self.client_types.setdefault(source.index, oid)
-        return exp.Var(this=f"__sgp{self.nonce}_{index}__")
+        text = f"__sgp{self.nonce}_{index}__"
+        return exp.Var(this=template.format(text) if template else text)
 
     def finalize(self, sql: str, paramstyle: str) -> tuple[str, tuple[Slot, ...]]:
         """Replace markers by placeholders of ``paramstyle``; the slots in placeholder order."""

@@ -13,6 +13,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlglot import exp
@@ -26,11 +27,15 @@ from sqlgate.planner.semantic.context import PlanContext
 from sqlgate.planner.semantic.members import TouchedMembers
 from sqlgate.planner.semantic.params import (
     LiftedLiteral,
+    ParamSource,
     Slot,
     SlotTable,
     convert,
+    find_liftable,
     lift_literals,
     param_source,
+    replace_all,
+    shape_key,
 )
 from sqlgate.planner.semantic.statement import StatementPlanner
 from sqlgate.semantic.model import CompiledModel
@@ -104,10 +109,12 @@ def plan_statement(
     paramstyle: str,
     param_oids: Sequence[int] = (),
     cache: PlanCache | None = DEFAULT_PLAN_CACHE,
+    consume: bool = False,
 ) -> tuple[SemanticPlan, list[LiftedLiteral]]:
     """Plan ``tree`` (parsed from ``sql`` with read="postgres") against ``model`` for one datasource.
 
-    Returns the plan and the literals lifted out of this statement (bound at execution).
+    Returns the plan and the literals lifted out of this statement (bound at execution). With
+    ``consume`` the planner may change ``tree`` instead of copying it (cheaper for big statements).
     """
     base = (model_key(model), dialect, paramstyle, tuple(param_oids))
     exact_key = (*base, "text", sql)
@@ -115,13 +122,21 @@ def plan_statement(
         hit = cache.get(exact_key)
         if hit is not None:
             return hit
-    normalised, lifted = lift_literals(tree)
-    shape_key = (*base, "shape", normalised.sql("postgres"))
-    plan = cache.get(shape_key) if cache is not None else None
+    liftable = find_liftable(tree)
+    lifted = [value for _, _, value in liftable]
+    normalised: exp.Expression | None = None
+    key_text = shape_key(sql, liftable) if sql else None
+    if key_text is None:
+        normalised, lifted = lift_literals(tree, liftable, copy=not consume)
+        key_text = "generated:" + normalised.sql("postgres")
+    key = (*base, "shape", key_text)
+    plan = cache.get(key) if cache is not None else None
     if plan is None:
+        if normalised is None:
+            normalised, lifted = lift_literals(tree, liftable, copy=not consume)
         plan = _plan(normalised, model, dialect, paramstyle, param_oids)
         if cache is not None:
-            cache.put(shape_key, plan)
+            cache.put(key, plan)
     if cache is not None and sql:
         cache.put(exact_key, (plan, lifted))
     return plan, lifted
@@ -133,7 +148,7 @@ def _plan(
     ctx = PlanContext(model=model, dialect=dialect, param_oids=param_oids)
     planned = StatementPlanner(ctx).plan(tree)
     slots = SlotTable()
-    final = _bind_parameters(planned.tree, slots, dialect)
+    final = _bind_parameters(planned.tree, slots, dialect, ctx.param_types)
     final = dialects.finish_tree(final, dialect)
     try:
         text = final.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE)
@@ -160,21 +175,24 @@ def _plan(
     )
 
 
-def _bind_parameters(tree: exp.Expression, slots: SlotTable, dialect: str) -> exp.Expression:
+def _bind_parameters(
+    tree: exp.Expression, slots: SlotTable, dialect: str, types: dict[ParamSource, int]
+) -> exp.Expression:
     """Replace ``$n`` and lifted literals by placeholder markers (cast where the dialect needs it)."""
-    for node in list(tree.find_all(exp.Parameter, exp.Placeholder)):
+    replacements: list[tuple[exp.Expression, exp.Expression]] = []
+    for node in tree.find_all(exp.Parameter, exp.Placeholder):
         source = param_source(node)
         if source is None:
             continue
-        oid = node.meta.get("sg_oid", oids.TEXT)
+        oid = types.get(source, oids.TEXT)
         if oid == oids.UNKNOWN:
             oid = oids.TEXT
-        marker: exp.Expression = slots.marker(source, oid)
-        if dialects.casts_param(dialect, oid) and not _is_limit(node):
-            marker = exp.Cast(this=marker, to=exp.DataType.build(_cast_type(oid, dialect)))
+        cast = dialects.casts_param(dialect, oid) and not _is_limit(node)
+        marker = slots.marker(source, oid, _cast_template(dialect, oid) if cast else None)
         if node is tree:
             return marker
-        node.replace(marker)
+        replacements.append((node, marker))
+    replace_all(replacements)
     return tree
 
 
@@ -182,19 +200,30 @@ def _is_limit(node: exp.Expression) -> bool:
     return isinstance(node.parent, exp.Limit | exp.Offset)
 
 
-def _cast_type(oid: int, dialect: str) -> str:
-    return {
-        oids.TEXT: "TEXT",
-        oids.INT8: "BIGINT",
-        oids.INT4: "BIGINT",
-        oids.INT2: "BIGINT",
-        oids.NUMERIC: "DECIMAL",
-        oids.FLOAT8: "DOUBLE",
-        oids.BOOL: "BOOLEAN",
-        oids.TIMESTAMP: "TIMESTAMP",
-        oids.TIMESTAMPTZ: "TIMESTAMP",
-        oids.DATE: "DATE",
-    }.get(oid, "TEXT")
+_CAST_TYPES = {
+    oids.TEXT: exp.DataType.Type.TEXT,
+    oids.INT8: exp.DataType.Type.BIGINT,
+    oids.INT4: exp.DataType.Type.BIGINT,
+    oids.INT2: exp.DataType.Type.BIGINT,
+    oids.NUMERIC: exp.DataType.Type.DECIMAL,
+    oids.FLOAT8: exp.DataType.Type.DOUBLE,
+    oids.BOOL: exp.DataType.Type.BOOLEAN,
+    oids.TIMESTAMP: exp.DataType.Type.TIMESTAMP,
+    oids.TIMESTAMPTZ: exp.DataType.Type.TIMESTAMP,
+    oids.DATE: exp.DataType.Type.DATE,
+}
+
+
+def cast_type(oid: int) -> exp.DataType:
+    """The type a placeholder bound as ``oid`` is cast to."""
+    return exp.DataType(this=_CAST_TYPES.get(oid, exp.DataType.Type.TEXT))
+
+
+@lru_cache(maxsize=256)
+def _cast_template(dialect: str, oid: int) -> str:
+    """``CAST({} AS <type>)`` as ``dialect`` writes it (placeholders are rendered as one text node)."""
+    text = exp.Cast(this=exp.Var(this="__sgcast__"), to=cast_type(oid)).sql(dialect=dialect)
+    return text.replace("__sgcast__", "{}")
 
 
 def convert_lifted(plan: SemanticPlan, lifted: Sequence[LiftedLiteral]) -> dict[int, Any]:

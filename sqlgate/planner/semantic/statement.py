@@ -32,15 +32,16 @@ from sqlgate.planner.semantic.cube_query import (
     MEASURE_FUNCTION,
     CubeQuery,
     TableInstance,
-    _copy_param_types,
     _count_expression,
     _oid_of,
     default_column_name,
     identifier_name,
     nested_query,
+    type_parameters,
 )
+from sqlgate.planner.semantic.params import param_source
 from sqlgate.planner.semantic.render import ident
-from sqlgate.planner.semantic.types import sqlglot_type_name
+from sqlgate.planner.semantic.types import data_type, sqlglot_type_name
 from sqlgate.semantic.definitions import JOIN_FIELD_COLUMN, Relation
 
 CATALOG_SCHEMAS = frozenset({"pg_catalog", "information_schema"})
@@ -196,22 +197,24 @@ class StatementPlanner:
         self._copy_limits(node, result)
         return self._attach_ctes(PlannedQuery(result, columns), scope)
 
-    @staticmethod
-    def _copy_limits(node: exp.Expression, result: exp.Expression) -> None:
+    def _type_count(self, value: exp.Expression) -> None:
+        source = param_source(value)
+        if source is not None:
+            self.ctx.param_types.setdefault(source, oids.INT8)
+
+    def _copy_limits(self, node: exp.Expression, result: exp.Expression) -> None:
         limit = node.args.get("limit")
         if limit is not None:
             value = limit.expression if isinstance(limit, exp.Limit) else limit.args.get("count")
             value = _count_expression(value, "LIMIT")
             if value is not None:
-                if not isinstance(value, exp.Literal):
-                    value.meta["sg_oid"] = oids.INT8
+                self._type_count(value)
                 result.set("limit", exp.Limit(expression=value))
         offset = node.args.get("offset")
         if offset is not None:
             value = _count_expression(offset.expression, "OFFSET")
             if value is not None:
-                if not isinstance(value, exp.Literal):
-                    value.meta["sg_oid"] = oids.INT8
+                self._type_count(value)
                 result.set("offset", exp.Offset(expression=value))
 
     # ------------------------------------------------------------------------------ selects
@@ -692,31 +695,33 @@ class StatementPlanner:
     def _type_outer(self, result: exp.Select, sources: list[_Source], names: list[str]) -> list[Column]:
         """Output types (and parameter types) of an outer select, from sqlglot's type annotation."""
         schema: dict[str, dict[str, str]] = {}
-        stub = result.copy()
-        stub.set("with_", None)
-        stub_sources = []
+        tables: list[exp.Table] = []
         for index, source in enumerate(sources):
             table_name = f"__sgs{index}"
             schema[table_name] = {c.name: sqlglot_type_name(c.oid) for c in source.columns} or {"x": "TEXT"}
-            stub_sources.append(
+            tables.append(
                 exp.Table(
                     this=exp.Identifier(this=table_name), alias=exp.TableAlias(this=ident(source.alias))
                 )
             )
-        if stub_sources:
-            stub.set("from_", exp.From(this=stub_sources[0]))
-            for join, table in zip(stub.args.get("joins") or [], stub_sources[1:], strict=True):
-                join.set("this", table)
-        for query in list(_nested_queries(stub)):
-            query.replace(exp.Cast(this=exp.Null(), to=exp.DataType.build("TEXT")))
-        annotate_types(
-            stub, schema=MappingSchema(schema, dialect="postgres", normalize=False), dialect="postgres"
+        mapping = MappingSchema(schema, dialect="postgres", normalize=False)
+
+        def annotate(expressions: list[exp.Expression]) -> list[exp.Expression]:
+            stub = exp.select(*expressions)
+            if tables:
+                stub = stub.from_(tables[0].copy())
+                for table in tables[1:]:
+                    stub = stub.join(table.copy(), join_type="cross")
+            for query in list(_nested_queries(stub)):
+                query.replace(exp.Cast(this=exp.Null(), to=data_type(oids.TEXT)))
+            annotate_types(stub, schema=mapping, dialect="postgres")
+            return list(stub.expressions)
+
+        typed = annotate([e.copy() for e in result.expressions])
+        type_parameters(
+            [result], lambda operand: _oid_of(annotate([operand.copy()])[0]), self.ctx.param_types
         )
-        _copy_param_types(stub, result)
-        columns = []
-        for name, typed in zip(names, stub.expressions, strict=True):
-            columns.append(Column(name, _oid_of(typed)))
-        return columns
+        return [Column(name, _oid_of(t)) for name, t in zip(names, typed, strict=True)]
 
 
 def _nested_queries(tree: exp.Expression) -> Iterator[exp.Expression]:

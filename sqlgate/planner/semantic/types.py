@@ -102,7 +102,7 @@ def oid_of_sqlglot_type(data_type: exp.DataType | None, default: int = oids.TEXT
 
 def data_type(oid: int) -> exp.DataType:
     """A sqlglot DataType for ``oid`` (casts in generated SQL)."""
-    return exp.DataType.build(sqlglot_type_name(oid))
+    return exp.DataType(this=exp.DataType.Type[sqlglot_type_name(oid)])
 
 
 # ------------------------------------------------------------------------------------- coercion
