@@ -29,6 +29,7 @@ from sqlgate.errors import (
     INSUFFICIENT_PRIVILEGE,
     INVALID_COLUMN_REFERENCE,
     UNDEFINED_COLUMN,
+    UNDEFINED_TABLE,
     PgError,
 )
 from sqlgate.pgproto import oids
@@ -369,7 +370,7 @@ class CubeQuery:
         for index, table in enumerate(self.tables):
             if (quoted and table.alias == name) or (not quoted and table.alias.lower() == raw.lower()):
                 return index
-        raise PgError(UNDEFINED_COLUMN, f'missing FROM-clause entry for table "{raw}"')
+        raise PgError(UNDEFINED_TABLE, f'missing FROM-clause entry for table "{raw}"')
 
     def _column(self, node: exp.Column) -> exp.Expression:
         identifier = node.this
@@ -839,6 +840,8 @@ def _context_oid(node: exp.Expression, oid_of: Callable[[exp.Expression], int]) 
 def _count_expression(node: exp.Expression | None, clause: str) -> exp.Expression | None:
     if node is None or isinstance(node, exp.Null):
         return None
+    if isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal) and not node.this.is_string:
+        raise PgError("2201W" if clause == "LIMIT" else "2201X", f"{clause} must not be negative")
     if isinstance(node, exp.Literal) and not node.is_string:
         try:
             value = int(node.this)
