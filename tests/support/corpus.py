@@ -191,6 +191,16 @@ CORPUS: list[CorpusQuery] = [
         covers=("arithmetic on measures",),
     ),
     CorpusQuery(
+        "integer_division_like_postgres",
+        "SELECT status, c / 7 AS weeks, c % 7 AS rest FROM (SELECT status, MEASURE(count) AS c FROM orders GROUP BY 1) q",
+        {
+            "postgres": "SELECT status, COUNT(*) / 7, COUNT(*) % 7 FROM orders GROUP BY status",
+            "mysql": "SELECT status, COUNT(*) DIV 7, COUNT(*) % 7 FROM orders GROUP BY status",
+            "duckdb": "SELECT status, COUNT(*) // 7, COUNT(*) % 7 FROM orders GROUP BY status",
+        },
+        covers=("integer division", "arithmetic on top"),
+    ),
+    CorpusQuery(
         "measure_over_measures_items",
         "SELECT MEASURE(revenue_per_item) FROM line_items",
         "SELECT SUM(quantity * unit_price) / NULLIF(SUM(quantity), 0) FROM line_items",

@@ -717,6 +717,7 @@ class CubeQuery:
             annotate_types(stub, schema=self._schema(), dialect="postgres")
             for item, annotated in zip(computed, stub.expressions, strict=True):
                 item.oid = _oid_of(annotated)
+                dialects.mark_integer_divisions(annotated, item.expr)
         trees = [i.expr for i in analysis.items]
         trees += [t for t in (analysis.where, analysis.having) if t is not None]
         trees += [o.expr for o in analysis.order if o.expr is not None]

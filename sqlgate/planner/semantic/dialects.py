@@ -95,8 +95,42 @@ def truncate_time(value: exp.Expression, unit: str, dialect: str) -> exp.Express
     return exp.TimestampTrunc(this=value, unit=exp.var(unit.upper()))
 
 
+_INTEGER_TYPES = frozenset(
+    {
+        exp.DataType.Type.BIGINT,
+        exp.DataType.Type.INT,
+        exp.DataType.Type.SMALLINT,
+        exp.DataType.Type.TINYINT,
+    }
+)
+# Dialects where "/" between integers is already an integer division, as in PostgreSQL.
+_INTEGER_DIVISION = frozenset({"postgres", "trino"})
+
+
+def mark_integer_divisions(annotated: exp.Expression, original: exp.Expression) -> None:
+    """Flag the divisions of ``original`` whose operands are integers in ``annotated`` (its typed copy).
+
+    PostgreSQL divides integers as integers; the generated SQL must do the same in dialects where
+    ``/`` would give a fraction (see :func:`finish_tree`).
+    """
+    for typed, node in zip(annotated.walk(), original.walk(), strict=False):
+        if isinstance(typed, exp.Div) and isinstance(node, exp.Div) and typed.args.get("typed"):
+            left, right = typed.this.type, typed.expression.type
+            if (
+                left is not None
+                and right is not None
+                and left.this in _INTEGER_TYPES
+                and right.this in _INTEGER_TYPES
+            ):
+                node.meta["int_div"] = True
+
+
 def finish_tree(tree: exp.Expression, dialect: str) -> exp.Expression:
     """Last per-dialect rewrites of a generated tree before it becomes text."""
+    if dialect not in _INTEGER_DIVISION:
+        for node in list(tree.find_all(exp.Div)):
+            if node.meta.get("int_div"):
+                node.replace(exp.IntDiv(this=node.this, expression=node.expression))
     if dialect in ("mysql", "bigquery"):
         for node in list(tree.find_all(exp.TimestampTrunc, exp.DateTrunc, exp.DatetimeTrunc)):
             unit = time_unit(node)

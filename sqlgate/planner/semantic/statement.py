@@ -26,7 +26,7 @@ from sqlgate.errors import (
     PgError,
 )
 from sqlgate.pgproto import oids
-from sqlgate.planner.semantic import functions
+from sqlgate.planner.semantic import dialects, functions
 from sqlgate.planner.semantic.context import Column, PlanContext, PlannedQuery
 from sqlgate.planner.semantic.cube_query import (
     MEASURE_FUNCTION,
@@ -718,6 +718,8 @@ class StatementPlanner:
             return list(stub.expressions)
 
         typed = annotate([e.copy() for e in result.expressions])
+        for annotated, original in zip(typed, result.expressions, strict=True):
+            dialects.mark_integer_divisions(annotated, original)
         type_parameters(
             [result], lambda operand: _oid_of(annotate([operand.copy()])[0]), self.ctx.param_types
         )
