@@ -1296,7 +1296,7 @@ def _view_member(view: View, entry: Any, kind: str, cubes: dict[str, Cube], ctx:
     member = builder(entry, view, view.file, ctx)
     if member is None:
         return
-    view_cubes = {p[-1]: p for p in view.paths}
+    view_cubes = {cube: view.path_to(cube) for path in view.paths for cube in path}
     templates = [member.sql] if member.sql is not None else []
     for template in templates:
         parts: list[Part] = []

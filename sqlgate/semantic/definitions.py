@@ -249,3 +249,10 @@ class View(Relation):
     paths: tuple[tuple[str, ...], ...] = ()
 
     is_view = True
+
+    def path_to(self, cube: str) -> tuple[str, ...] | None:
+        """The join path from the root to ``cube`` along the view's paths (intermediate cubes too)."""
+        for path in self.paths:
+            if cube in path:
+                return path[: path.index(cube) + 1]
+        return None

@@ -723,6 +723,14 @@ CORPUS: list[CorpusQuery] = [
         tolerance=1e-6,
         covers=("view", "date_trunc", "number measure"),
     ),
+    CorpusQuery(
+        "view_level_measure_and_cube_alias_prefix",
+        "SELECT product_category, MEASURE(revenue_per_order), MEASURE(count) FROM product_orders GROUP BY 1",
+        "SELECT p.category, SUM(li.quantity * li.unit_price) / NULLIF(COUNT(DISTINCT o.id), 0), COUNT(DISTINCT o.id)"
+        f" FROM {ORDERS_ITEMS_PRODUCTS} GROUP BY p.category",
+        tolerance=1e-6,
+        covers=("view", "view-level measure", "fan-out"),
+    ),
     # -------------------------------------------------------------- queries around cube queries
     CorpusQuery(
         "subquery_arithmetic",

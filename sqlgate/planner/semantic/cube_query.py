@@ -933,8 +933,10 @@ class _Builder:
         if member.sql is None:
             assert member.origin is not None
             return [(member.origin.cube, member.origin.path)]
-        paths = {p[-1]: p for p in self.view.paths}
-        return [(ref.cube, paths[ref.cube]) for ref in member.sql.member_refs if ref.cube in paths]
+        view = self.view
+        return [
+            (ref.cube, path) for ref in member.sql.member_refs if (path := view.path_to(ref.cube)) is not None
+        ]
 
     def _add_dependencies(self, tree: JoinTree, node: Node, member: Member, cube: str) -> None:
         """Join the cubes that ``member``'s SQL references (transitively) into ``tree``."""
@@ -942,9 +944,7 @@ class _Builder:
         for ref in _dependencies(model, cube, member):
             if ref.cube == node.cube.name or any(n.cube.name == ref.cube for n in tree.nodes.values()):
                 continue
-            path = None
-            if self.view is not None:
-                path = next((p for p in self.view.paths if p[-1] == ref.cube), None)
+            path = self.view.path_to(ref.cube) if self.view is not None else None
             if path is not None:
                 tree.add_path(model, path)
                 continue
