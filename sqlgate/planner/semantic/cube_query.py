@@ -185,6 +185,8 @@ def default_column_name(node: exp.Expression) -> str:
         return str(node.name).lower()
     if isinstance(node, exp.Case):
         return "case"
+    if isinstance(node, exp.Window | exp.WithinGroup | exp.Filter):
+        return default_column_name(node.this)
     if isinstance(node, exp.Func):
         return functions.function_name(node)
     return "?column?"
@@ -761,10 +763,10 @@ def _is_marker(tree: exp.Expression) -> bool:
 
 
 def _oid_of(tree: exp.Expression) -> int:
-    if isinstance(tree, exp.TimestampTrunc | exp.DateTrunc | exp.DatetimeTrunc):
-        return oids.TIMESTAMP
     if isinstance(tree, exp.Alias):
         tree = tree.this
+    if isinstance(tree, exp.TimestampTrunc | exp.DateTrunc | exp.DatetimeTrunc):
+        return oids.TIMESTAMP
     return oid_of_sqlglot_type(tree.type)
 
 

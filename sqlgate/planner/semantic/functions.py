@@ -179,6 +179,12 @@ _FRIENDLY_NAMES = {
     "CurrentVersion": "version",
     "CurrentSchema": "current_schema",
     "SessionUser": "session_user",
+    "LogicalAnd": "bool_and",
+    "LogicalOr": "bool_or",
+    "Pad": "lpad",
+    "PercentileCont": "percentile_cont",
+    "PercentileDisc": "percentile_disc",
+    "RegexpLike": "?column?",
 }
 
 

@@ -147,6 +147,7 @@ def _plan(
 ) -> SemanticPlan:
     ctx = PlanContext(model=model, dialect=dialect, param_oids=param_oids)
     planned = StatementPlanner(ctx).plan(tree)
+    _internal_output_names(planned.tree)
     slots = SlotTable()
     final = _bind_parameters(planned.tree, slots, dialect, ctx.param_types)
     final = dialects.finish_tree(final, dialect)
@@ -173,6 +174,41 @@ def _plan(
         dialect=dialect,
         paramstyle=paramstyle,
     )
+
+
+def _internal_output_names(tree: exp.Expression) -> None:
+    """Name the outermost select's columns ``c0, c1 …`` in the generated SQL.
+
+    Clients get the names from RowDescription, so the datasource never sees a client alias at the
+    top: no clash with keywords (``AS "current_date"`` confuses DuckDB), no MySQL 64-character limit,
+    no duplicate-name ambiguity in ORDER BY.
+    """
+    select: exp.Expression = tree
+    while isinstance(select, exp.SetOperation):
+        select = select.this
+    if isinstance(select, exp.Subquery):
+        select = select.this
+    if not isinstance(select, exp.Select):
+        return
+    renamed: dict[str, str] = {}
+    duplicated = set()
+    for position, expression in enumerate(select.expressions):
+        if isinstance(expression, exp.Alias):
+            old = expression.alias
+            if old in renamed:
+                duplicated.add(old)
+            renamed.setdefault(old, f"c{position}")
+            expression.set("alias", exp.Identifier(this=f"c{position}", quoted=True))
+    for order_owner in {id(tree): tree, id(select): select}.values():
+        order = order_owner.args.get("order")
+        if order is None:
+            continue
+        for ordered in order.expressions:
+            target = ordered.this
+            if isinstance(target, exp.Column) and not target.table and target.name in renamed:
+                if target.name in duplicated:
+                    raise PgError("42702", f'ORDER BY "{target.name}" is ambiguous')
+                target.set("this", exp.Identifier(this=renamed[target.name], quoted=True))
 
 
 def _bind_parameters(

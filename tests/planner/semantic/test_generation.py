@@ -140,3 +140,24 @@ def test_result_columns_are_typed_from_the_model() -> None:
         "discount",
         "measure",
     ]
+
+
+def test_outer_expression_types() -> None:
+    generated = plan(
+        "SELECT DATE_TRUNC('month', t) AS m, EXTRACT(YEAR FROM t) AS y, t + INTERVAL '1 day' AS later,"
+        " n / 7 AS weeks, n / 7.0 AS fraction, UPPER(s) AS u, n > 3 AS big, COUNT(*) OVER () AS total"
+        " FROM (SELECT status AS s, MIN(created_at) AS t, MEASURE(count) AS n FROM orders GROUP BY 1) q",
+        "duckdb",
+    )
+    assert [(c.name, c.type_oid) for c in generated.columns] == [
+        ("m", 1114),
+        ("y", 23),
+        ("later", 1114),
+        ("weeks", 20),
+        ("fraction", 701),
+        ("u", 25),
+        ("big", 16),
+        ("total", 20),
+    ]
+    assert '"q"."n" // 7' in generated.sql  # integer division, as PostgreSQL does it
+    assert 'AS "c0"' in generated.sql  # top-level names are internal; clients get names from Describe
