@@ -532,6 +532,35 @@ CORPUS: list[CorpusQuery] = [
         covers=("order by", "postgres null order"),
     ),
     CorpusQuery(
+        "metabase_schema_qualified_columns",
+        'SELECT "public"."orders"."status" AS "status", count(*) AS "count" FROM "public"."orders"'
+        ' WHERE "public"."orders"."discount" > 20 GROUP BY "public"."orders"."status" ORDER BY "public"."orders"."status" ASC',
+        "SELECT status, COUNT(*) FROM orders WHERE discount > 20 GROUP BY status ORDER BY status",
+        ordered=True,
+        covers=("schema-qualified columns",),
+    ),
+    CorpusQuery(
+        "powerbi_nested_projection",
+        'SELECT "_"."status", count(1) AS "C1" FROM (SELECT "$Table"."status", "$Table"."created_at"'
+        ' FROM "public"."orders" "$Table") "_" WHERE "_"."created_at" >= TIMESTAMP \'2024-01-01 00:00:00\''
+        ' GROUP BY "_"."status"',
+        _per_dialect(
+            "SELECT status, COUNT(*) FROM orders WHERE created_at >= {a} GROUP BY status",
+            a={
+                "postgres": "TIMESTAMPTZ '2024-01-01 00:00:00+00'",
+                "mysql": "'2024-01-01'",
+                "duckdb": "TIMESTAMPTZ '2024-01-01 00:00:00+00'",
+            },
+        ),
+        covers=("top-down", "typed literal"),
+    ),
+    CorpusQuery(
+        "tableau_sum_one",
+        'SELECT CAST("orders"."status" AS TEXT) AS "status", SUM(1) AS "Number of Records" FROM "public"."orders" "orders" GROUP BY 1',
+        "SELECT status, COUNT(*) FROM orders GROUP BY status",
+        covers=("aggregate over constant",),
+    ),
+    CorpusQuery(
         "fetch_first",
         "SELECT id FROM orders ORDER BY id FETCH FIRST 3 ROWS ONLY",
         "SELECT id FROM orders ORDER BY id LIMIT 3",

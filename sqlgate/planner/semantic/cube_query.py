@@ -364,13 +364,14 @@ class CubeQuery:
             raise PgError(FEATURE_NOT_SUPPORTED, "subqueries are not supported here")
         return nested_query(node, self.ctx.plan_nested)
 
-    def _table_index(self, identifier: exp.Identifier | str) -> int:
+    def _table_index(self, identifier: exp.Identifier | str, *, by_name: bool = False) -> int:
         name, quoted = (
             identifier_name(identifier) if not isinstance(identifier, str) else (identifier.lower(), False)
         )
         raw = identifier.name if isinstance(identifier, exp.Identifier) else identifier
         for index, table in enumerate(self.tables):
-            if (quoted and table.alias == name) or (not quoted and table.alias.lower() == raw.lower()):
+            label = table.relation.name if by_name else table.alias
+            if (quoted and label == name) or (not quoted and label.lower() == raw.lower()):
                 return index
         raise PgError(UNDEFINED_TABLE, f'missing FROM-clause entry for table "{raw}"')
 
@@ -378,9 +379,16 @@ class CubeQuery:
         identifier = node.this
         quoted = bool(identifier.args.get("quoted")) if isinstance(identifier, exp.Identifier) else False
         name = node.name
-        if node.args.get("db") is not None or node.args.get("catalog") is not None:
-            raise PgError(FEATURE_NOT_SUPPORTED, f"column reference {node.sql('postgres')} is not supported")
-        candidates = [self._table_index(node.args["table"])] if node.table else range(len(self.tables))
+        schema = node.args.get("db")
+        if schema is not None:
+            # public.orders.status (Metabase writes columns this way): the table by its name
+            if identifier_name(schema)[0] != "public" or not node.table:
+                raise PgError(UNDEFINED_TABLE, f'missing FROM-clause entry for table "{node.table}"')
+            candidates = [self._table_index(node.args["table"], by_name=True)]
+        elif node.table:
+            candidates = [self._table_index(node.args["table"])]
+        else:
+            candidates = list(range(len(self.tables)))
         found: list[tuple[int, Member | None, str | None]] = []
         for index in candidates:
             relation = self.tables[index].relation
