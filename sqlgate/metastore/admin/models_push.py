@@ -97,7 +97,10 @@ def check_model_file(source: ModelSource) -> list[str]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f"line {mark.line + 1}: " if mark is not None else ""
-        problem = " ".join(p for p in (exc.context, exc.problem) if p)
+        problem = exc.problem or exc.context or "cannot parse"
+        if exc.context and exc.problem:
+            started = f" started at line {exc.context_mark.line + 1}" if exc.context_mark else ""
+            problem = f"{exc.problem} ({exc.context}{started})"
         return [f"{source.path}: {line}invalid YAML: {problem}"]
     except yaml.YAMLError as exc:
         return [f"{source.path}: invalid YAML: {exc}"]
