@@ -36,7 +36,10 @@ pytestmark = pytest.mark.e2e
 
 CORPUS = load_corpus()
 EXPECTED_TOOLS = {
+    "asyncpg",
+    "pgjdbc",
     "psql",
+    "superset",
 }
 
 
