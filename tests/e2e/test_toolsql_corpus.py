@@ -37,9 +37,11 @@ pytestmark = pytest.mark.e2e
 CORPUS = load_corpus()
 EXPECTED_TOOLS = {
     "asyncpg",
+    "excel",
     "pgjdbc",
     "psql",
     "superset",
+    "tableau",
 }
 
 
