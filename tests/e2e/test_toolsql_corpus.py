@@ -38,6 +38,7 @@ CORPUS = load_corpus()
 EXPECTED_TOOLS = {
     "asyncpg",
     "excel",
+    "metabase",
     "pgjdbc",
     "psql",
     "superset",
