@@ -37,6 +37,7 @@ pytestmark = pytest.mark.e2e
 CORPUS = load_corpus()
 EXPECTED_TOOLS = {
     "asyncpg",
+    "dbeaver",
     "excel",
     "metabase",
     "pgjdbc",
