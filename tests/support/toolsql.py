@@ -45,6 +45,7 @@ ENTRY_KEYS = frozenset(
         "expect",
         "pg_only_fails",
         "pg_expect_skip",
+        "pipeline",
     }
 )
 FILE_KEYS = frozenset({"tool", "title", "versions", "notes", "statements"})
@@ -209,6 +210,7 @@ class ToolStatement:
     description: str = ""
     pg_only_fails: str | None = None
     pg_expect_skip: str | None = None
+    pipeline: bool = False
     file: Path | None = None
 
     @property
@@ -312,6 +314,8 @@ def parse_entry(tool: str, raw: Mapping[str, Any], where: str, file: Path | None
         if not isinstance(seq, list) or not seq:
             raise CorpusError(f"{where}: sequence must be a non-empty list of steps")
         steps = tuple(_step(s, raw["protocol"], f"{where} step {i + 1}") for i, s in enumerate(seq))
+    if raw.get("pipeline") and (len(steps) < 2 or any(s.protocol != "extended" for s in steps)):
+        raise CorpusError(f"{where}: pipeline needs a sequence of extended-protocol steps")
     known = set(BUILTIN_VARIABLES)
     for i, step in enumerate(steps):
         missing = step.placeholders() - known
@@ -329,6 +333,7 @@ def parse_entry(tool: str, raw: Mapping[str, Any], where: str, file: Path | None
         description=str(raw.get("description", "")),
         pg_only_fails=raw.get("pg_only_fails"),
         pg_expect_skip=raw.get("pg_expect_skip"),
+        pipeline=bool(raw.get("pipeline", False)),
         file=file,
     )
 
