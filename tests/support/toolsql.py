@@ -198,7 +198,12 @@ class Step:
 
 @dataclass(frozen=True)
 class ToolStatement:
-    """One corpus entry: a statement (or a short multi-statement flow) one tool sends."""
+    """One corpus entry: a statement (or a short multi-statement flow) one tool sends.
+
+    ``steps`` run in order on one connection. ``pipeline`` means the tool sends the steps' extended-protocol
+    messages back to back with a single Sync (Npgsql 4/5); ``pg_only_fails``/``pg_expect_skip`` carry the
+    reason an entry fails on, or is not checked against, plain PostgreSQL.
+    """
 
     tool: str
     name: str
