@@ -439,7 +439,11 @@ def _test_datasource(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _server_version(db_type: str, db_params: dict[str, Any], name: str) -> str:
-    """Connect through the sources layer and ask the server version; failures as one line."""
+    """Connect through the sources layer and ask the server version; any failure as one line.
+
+    This command exists to diagnose connections, so every exception is reported (never a
+    traceback), with the datasource's secrets scrubbed from the message.
+    """
     import asyncio
 
     from sqlgate.errors import PgError
@@ -460,10 +464,19 @@ def _server_version(db_type: str, db_params: dict[str, Any], name: str) -> str:
 
     try:
         return asyncio.run(ask())
-    except PgError as exc:
-        raise CliError(f"cannot connect to datasource {name!r} ({db_type}): {exc.message}") from None
-    except (OSError, TimeoutError) as exc:
-        raise CliError(f"cannot connect to datasource {name!r} ({db_type}): {exc}") from None
+    except Exception as exc:
+        reason = exc.message if isinstance(exc, PgError) else (str(exc) or type(exc).__name__)
+        for secret in _secret_values(db_params):
+            reason = reason.replace(secret, "***")
+        first_line = reason.strip().splitlines()[0] if reason.strip() else type(exc).__name__
+        raise CliError(f"cannot connect to datasource {name!r} ({db_type}): {first_line}") from None
+
+
+def _secret_values(db_params: dict[str, Any]) -> list[str]:
+    """The values ``masked_db_params`` hides, longest first (so substrings do not break masking)."""
+    masked = admin.masked_db_params(db_params)
+    values = [str(db_params[k]) for k in db_params if masked.get(k) != db_params[k] and db_params[k]]
+    return sorted(values, key=len, reverse=True)
 
 
 # ----------------------------------------------------------------------------------------------- models

@@ -220,3 +220,12 @@ def test_list_of_an_empty_team_and_of_an_unknown_team(sqlgate: Sqlgate, team: di
     }
     unknown = sqlgate("datasources", "list", "--team", "Nope", json=False)
     assert unknown.code == 1 and unknown.error() == "error: no team named 'Nope' (teams: Analytics)"
+
+
+def test_test_of_an_unknown_datasource(sqlgate: Sqlgate, team: dict[str, Any]) -> None:
+    """Resolved before any driver is involved (the connection tests are in test_datasources_test.py)."""
+    result = sqlgate("datasources", "test", "--team", "Analytics", "--name", "nope", json=False)
+    assert result.code == 1
+    assert (
+        result.error() == "error: team 'Analytics' has no datasource named 'nope' (its datasources: none yet)"
+    )
