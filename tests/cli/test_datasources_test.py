@@ -7,6 +7,7 @@ tests are skipped with that reason.
 from __future__ import annotations
 
 from typing import Any
+
 import pytest
 
 from tests.cli.conftest import Sqlgate
