@@ -11,7 +11,8 @@ import argparse
 import asyncio
 import socket
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 import asyncpg
@@ -83,21 +84,20 @@ def describe_database_error(exc: BaseException, url: str) -> str:
 
 
 async def _with_engine(url: str, operation: Callable[[AsyncEngine], Awaitable[T]]) -> T:
-    try:
-        engine = create_metadata_engine(url, pool_size=1, max_overflow=1, application_name="sqlgate-cli")
-    except MetadataUrlError as exc:
-        raise CliError(str(exc)) from None
+    engine = create_metadata_engine(url, pool_size=1, max_overflow=1, application_name="sqlgate-cli")
     try:
         return await operation(engine)
     finally:
         await engine.dispose()
 
 
-def run_metadata_operation(args: argparse.Namespace, operation: Callable[[AsyncEngine], Awaitable[T]]) -> T:
-    """Run ``operation(engine)`` on the command's metadata database; errors become :class:`CliError`."""
-    url = metadata_url(args)
+@contextmanager
+def _database_errors(url: str) -> Iterator[None]:
+    """Turn admin and database failures into one-line :class:`CliError` messages."""
     try:
-        return asyncio.run(_with_engine(url, operation))
+        yield
+    except MetadataUrlError as exc:
+        raise CliError(str(exc)) from None
     except AdminError as exc:
         raise CliError(str(exc)) from None
     except (
@@ -111,22 +111,18 @@ def run_metadata_operation(args: argparse.Namespace, operation: Callable[[AsyncE
         raise CliError(describe_database_error(exc, url)) from None
 
 
+def run_metadata_operation(args: argparse.Namespace, operation: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+    """Run ``operation(engine)`` on the command's metadata database; errors become :class:`CliError`."""
+    url = metadata_url(args)
+    with _database_errors(url):
+        return asyncio.run(_with_engine(url, operation))
+
+
 def run_url_operation(args: argparse.Namespace, operation: Callable[[str], Awaitable[T]]) -> T:
     """Like :func:`run_metadata_operation` for operations that take the URL (migrations)."""
     url = metadata_url(args)
-    try:
+    with _database_errors(url):
         return asyncio.run(operation(url))
-    except MetadataUrlError as exc:
-        raise CliError(str(exc)) from None
-    except (
-        OSError,
-        TimeoutError,
-        asyncpg.PostgresError,
-        asyncpg.InterfaceError,
-        DBAPIError,
-        InterfaceError,
-    ) as exc:
-        raise CliError(describe_database_error(exc, url)) from None
 
 
 def warn(message: str) -> None:

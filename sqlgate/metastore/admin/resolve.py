@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,6 +13,7 @@ from sqlgate.metastore.admin.errors import InvalidInputError, NotFoundError
 from sqlgate.metastore.models import AccessList, Account, Datasource, Member, MemberRole, Team, User
 
 _SHOWN_CHOICES = 10
+_TeamOwned = TypeVar("_TeamOwned", Datasource, AccessList)
 
 
 def as_uuid(ref: str) -> uuid.UUID | None:
@@ -87,46 +89,31 @@ async def resolve_team(session: AsyncSession, ref: str) -> Team:
 
 async def resolve_datasource(session: AsyncSession, team: Team, ref: str) -> Datasource:
     """A datasource of ``team`` by name or id."""
-    ref = _required(ref, "the datasource name")
-    ds_id = as_uuid(ref)
-    query = select(Datasource).where(Datasource.team_id == team.id)
-    query = query.where(Datasource.id == ds_id) if ds_id else query.where(Datasource.name == ref)
-    found = list((await session.execute(query.order_by(Datasource.created_at))).scalars())
-    if not found:
-        names = list(
-            (await session.execute(select(Datasource.name).where(Datasource.team_id == team.id))).scalars()
-        )
-        label = f"with id {ref}" if ds_id else f"named {ref!r}"
-        raise NotFoundError(
-            f"team {team.name!r} has no datasource {label} (its datasources: {_choices(names)})"
-        )
-    if len(found) > 1:
-        ids = ", ".join(str(d.id) for d in found)
-        raise InvalidInputError(
-            f"team {team.name!r} has {len(found)} datasources named {ref!r}; give the id instead: {ids}"
-        )
-    return found[0]
+    return await _resolve_in_team(session, team, Datasource, ref, what="datasource", plural="datasources")
 
 
 async def resolve_access_list(session: AsyncSession, team: Team, ref: str) -> AccessList:
     """An access list of ``team`` by name or id."""
-    ref = _required(ref, "the access list name")
-    list_id = as_uuid(ref)
-    query = select(AccessList).where(AccessList.team_id == team.id)
-    query = query.where(AccessList.id == list_id) if list_id else query.where(AccessList.name == ref)
-    found = list((await session.execute(query.order_by(AccessList.created_at))).scalars())
+    return await _resolve_in_team(session, team, AccessList, ref, what="access list", plural="access lists")
+
+
+async def _resolve_in_team(
+    session: AsyncSession, team: Team, model: type[_TeamOwned], ref: str, *, what: str, plural: str
+) -> _TeamOwned:
+    """A row of ``model`` (a table with ``team_id`` and ``name``) in ``team``, by name or id."""
+    ref = _required(ref, f"the {what} name")
+    row_id = as_uuid(ref)
+    query = select(model).where(model.team_id == team.id)
+    query = query.where(model.id == row_id) if row_id else query.where(model.name == ref)
+    found = list((await session.execute(query.order_by(model.created_at))).scalars())
     if not found:
-        names = list(
-            (await session.execute(select(AccessList.name).where(AccessList.team_id == team.id))).scalars()
-        )
-        label = f"with id {ref}" if list_id else f"named {ref!r}"
-        raise NotFoundError(
-            f"team {team.name!r} has no access list {label} (its access lists: {_choices(names)})"
-        )
+        names = list((await session.execute(select(model.name).where(model.team_id == team.id))).scalars())
+        label = f"with id {ref}" if row_id else f"named {ref!r}"
+        raise NotFoundError(f"team {team.name!r} has no {what} {label} (its {plural}: {_choices(names)})")
     if len(found) > 1:
-        ids = ", ".join(str(a.id) for a in found)
+        ids = ", ".join(str(row.id) for row in found)
         raise InvalidInputError(
-            f"team {team.name!r} has {len(found)} access lists named {ref!r}; give the id instead: {ids}"
+            f"team {team.name!r} has {len(found)} {plural} named {ref!r}; give the id instead: {ids}"
         )
     return found[0]
 
