@@ -193,7 +193,9 @@ def _register_members(sub: argparse._SubParsersAction) -> None:
     )
     _team_option(add)
     _email_option(add)
-    add.add_argument("--role", required=True, choices=admin.TEAM_ROLES, help="the member's team role")
+    add.add_argument(
+        "--role", required=True, type=str.lower, choices=admin.TEAM_ROLES, help="the member's team role"
+    )
     add.add_argument(
         "--access-list", metavar="NAME", help="access list of the team (name or id) for role member"
     )
@@ -216,7 +218,7 @@ def _register_members(sub: argparse._SubParsersAction) -> None:
     )
     _team_option(update)
     _email_option(update)
-    update.add_argument("--role", choices=admin.TEAM_ROLES, help="new team role")
+    update.add_argument("--role", type=str.lower, choices=admin.TEAM_ROLES, help="new team role")
     acl = update.add_mutually_exclusive_group()
     acl.add_argument("--access-list", metavar="NAME", help="new access list (name or id)")
     acl.add_argument("--no-access-list", action="store_true", help="remove the member's access list")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from sqlgate.cli.main import add_common_options
+from sqlgate.cli.main import CliError, add_common_options
 from sqlgate.cli.output import fields
 from sqlgate.cli.runner import run_url_operation
 from sqlgate.metastore import migrate as migrations
@@ -52,14 +52,28 @@ def migrate_command(args: argparse.Namespace) -> dict[str, Any]:
     where = mask_password(args.metadata_url) if args.metadata_url else None
     if args.status:
         current = run_url_operation(args, migrations.current_revision)
-        return {"database": where, "current": current, "head": head, "up_to_date": current == head}
-    result = run_url_operation(args, migrations.upgrade)
+        return {
+            "database": where,
+            "current": current,
+            "head": head,
+            "up_to_date": current == head,
+            "known": current is None or current in migrations.known_revisions(),
+        }
+    try:
+        result = run_url_operation(args, migrations.upgrade)
+    except migrations.UnknownRevisionError as exc:
+        raise CliError(str(exc)) from None
     return {"database": where, **result.as_dict(), "head": head}
 
 
 def migrate_text(result: dict[str, Any]) -> str:
     if "current" in result:
-        state = "up to date" if result["up_to_date"] else "needs: sqlgate migrate"
+        if result["up_to_date"]:
+            state = "up to date"
+        elif not result["known"]:
+            state = "unknown revision: made by a newer sqlgate"
+        else:
+            state = "needs: sqlgate migrate"
         return fields(
             [
                 ("database", result["database"]),

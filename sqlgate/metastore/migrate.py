@@ -76,11 +76,25 @@ def _current(connection: Connection) -> str | None:
     return context.get_current_revision()
 
 
+class UnknownRevisionError(RuntimeError):
+    """The database is at a revision these migration scripts do not know (a newer sqlgate made it)."""
+
+
+def known_revisions() -> set[str]:
+    """Every revision the installed scripts define."""
+    return {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+
+
 def _upgrade(connection: Connection, target: str) -> MigrationResult:
     # Lock before reading the current revision so that a migration that waited reports what it
     # really did (env.py takes the same lock again; advisory locks are re-entrant per session).
     connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
     before = _current(connection)
+    if before is not None and before not in known_revisions():
+        raise UnknownRevisionError(
+            f"the metadata database is at revision {before}, which this sqlgate does not know "
+            f"(it knows up to {head_revision()}); use a newer sqlgate"
+        )
     config = alembic_config(connection)
     command.upgrade(config, target)
     after = _current(connection)

@@ -51,6 +51,15 @@ def test_create_with_datasource_id_and_from_stdin(
     assert result.out.startswith("Created access list Sales (id ")
 
 
+def test_a_config_file_with_a_byte_order_mark(
+    sqlgate: Sqlgate, datasource: dict[str, Any], tmp_path: Path
+) -> None:
+    path = tmp_path / "bom.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps({"datasources": {"shop": {"cubes": ORDERS}}}).encode())
+    result = sqlgate("access-lists", "create", "--team", "Analytics", "--name", "Bom", "--config", str(path))
+    assert result.code == 0, result.err
+
+
 def test_create_errors(
     sqlgate: Sqlgate, datasource: dict[str, Any], tmp_path: Path, metadata_url: str
 ) -> None:

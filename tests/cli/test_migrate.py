@@ -116,3 +116,21 @@ def test_database_not_migrated_yet(sqlgate: Sqlgate, pg_database: str) -> None:
     assert result.code == 1
     assert "does not have the Synmetrix schema" in result.error()
     assert "sqlgate migrate" in result.error()
+
+
+def test_a_revision_from_a_newer_sqlgate_is_refused(sqlgate: Sqlgate, metadata_url: str) -> None:
+    from tests.cli.helpers import query
+
+    query(metadata_url, "UPDATE public.sqlgate_alembic_version SET version_num = '0099'")
+    result = sqlgate("migrate", url=metadata_url, json=False)
+    assert result.code == 1
+    assert result.error() == (
+        "error: the metadata database is at revision 0099, which this sqlgate does not know "
+        "(it knows up to 0002); use a newer sqlgate"
+    )
+    status = sqlgate("migrate", "--status", url=metadata_url)
+    assert status.json()["known"] is False and status.json()["current"] == "0099"
+    assert (
+        "unknown revision: made by a newer sqlgate"
+        in sqlgate("migrate", "--status", url=metadata_url, json=False).out
+    )

@@ -192,6 +192,10 @@ def test_members_errors(sqlgate: Sqlgate, team: dict[str, Any]) -> None:
         unknown_list.error()
         == "error: team 'Analytics' has no access list named 'Nope' (its access lists: none yet)"
     )
+    upper = sqlgate(
+        "members", "update", "--team", "Analytics", "--email", "bob@example.com", "--role", "ADMIN"
+    )
+    assert upper.code == 0 and upper.json()["role"] == "admin"
     bad_role = sqlgate(
         "members", "add", "--team", "Analytics", "--email", "bob@example.com", "--role", "king"
     )

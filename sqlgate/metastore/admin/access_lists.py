@@ -30,7 +30,7 @@ def read_json_file(path: str, what: str) -> Any:
     import sys
 
     try:
-        raw = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+        raw = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise InvalidInputError(f"cannot read {what} file {path}: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
