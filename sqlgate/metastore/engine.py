@@ -39,11 +39,14 @@ def create_metadata_engine(
     max_overflow: int = 5,
     application_name: str = "sqlgate",
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+    pre_ping: bool = True,
 ) -> AsyncEngine:
     """An async engine (asyncpg driver) on the metadata database at ``url``.
 
     Connections are opened lazily; a URL that cannot be reached fails at first use with the asyncpg
-    or OS error (see :func:`describe_connection_error` for a message safe to show).
+    or OS error (``sqlgate.cli.runner.describe_database_error`` turns it into a message safe to show).
+    ``pre_ping`` checks a pooled connection before use (one extra round trip per checkout, but a
+    restarted metadata server costs no failed request); a latency-bound caller may turn it off.
     """
     dsn = plain_postgres_url(url)
 
@@ -57,7 +60,7 @@ def create_metadata_engine(
         async_creator=connect,
         pool_size=pool_size,
         max_overflow=max_overflow,
-        pool_pre_ping=True,
+        pool_pre_ping=pre_ping,
     )
 
 
