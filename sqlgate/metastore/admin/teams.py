@@ -165,6 +165,17 @@ async def add_member(
     return _membership(team_row, user_ref, member, role, acl)
 
 
+async def _existing_member(
+    session: AsyncSession, team: str, user: str
+) -> tuple[Team, UserRef, tuple[Member, MemberRole | None]]:
+    team_row = await resolve_team(session, team)
+    user_ref = await resolve_user(session, user)
+    found = await find_member(session, team_row, user_ref)
+    if found is None:
+        raise NotFoundError(f"{user_ref.label()} is not a member of team {team_row.name!r}")
+    return team_row, user_ref, found
+
+
 async def update_member(
     engine: AsyncEngine,
     *,
@@ -181,11 +192,7 @@ async def update_member(
         raise InvalidInputError("give either --access-list or --no-access-list, not both")
     new_role = _check_role(role) if role is not None else None
     async with transaction(engine) as session:
-        team_row = await resolve_team(session, team)
-        user_ref = await resolve_user(session, user)
-        found = await find_member(session, team_row, user_ref)
-        if found is None:
-            raise NotFoundError(f"{user_ref.label()} is not a member of team {team_row.name!r}")
+        team_row, user_ref, found = await _existing_member(session, team, user)
         member, member_role = found
         if member_role is None:
             member_role = MemberRole(member_id=member.id, team_role=new_role or "member")
@@ -206,11 +213,7 @@ async def update_member(
 async def remove_member(engine: AsyncEngine, *, team: str, user: str) -> dict[str, Any]:
     """Remove a user from a team (their role rows go with it). The team's creator cannot be removed."""
     async with transaction(engine) as session:
-        team_row = await resolve_team(session, team)
-        user_ref = await resolve_user(session, user)
-        found = await find_member(session, team_row, user_ref)
-        if found is None:
-            raise NotFoundError(f"{user_ref.label()} is not a member of team {team_row.name!r}")
+        team_row, user_ref, found = await _existing_member(session, team, user)
         if team_row.user_id == user_ref.id:
             raise InvalidInputError(
                 f"{user_ref.label()} created team {team_row.name!r} and cannot be removed from it"
