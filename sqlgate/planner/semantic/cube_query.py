@@ -851,6 +851,8 @@ def _context_oid(node: exp.Expression, oid_of: Callable[[exp.Expression], int]) 
 def _count_expression(node: exp.Expression | None, clause: str) -> exp.Expression | None:
     if node is None or isinstance(node, exp.Null):
         return None
+    if clause == "LIMIT" and isinstance(node, exp.Var | exp.Column) and node.name.upper() == "ALL":
+        return None  # LIMIT ALL: no limit
     if isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal) and not node.this.is_string:
         raise PgError("2201W" if clause == "LIMIT" else "2201X", f"{clause} must not be negative")
     if isinstance(node, exp.Literal) and not node.is_string:

@@ -193,6 +193,8 @@ def param_source(node: exp.Expression) -> ParamSource | None:
         inner = node.this
         name = inner.name if isinstance(inner, exp.Expression) else str(inner)
         if name.isdigit():
+            if int(name) < 1:
+                raise PgError(UNDEFINED_PARAMETER, f"there is no parameter ${name}")
             return ParamSource(True, int(name))
         return None
     if isinstance(node, exp.Placeholder):

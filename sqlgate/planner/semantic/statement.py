@@ -250,6 +250,11 @@ class StatementPlanner:
 
     def _relation(self, table: exp.Table) -> Relation | None:
         """The cube or view a table name means, None for names that are not in the model."""
+        extra = [
+            k for k, v in table.args.items() if v and k not in ("this", "db", "catalog", "alias", "only")
+        ]
+        if extra:
+            raise PgError(FEATURE_NOT_SUPPORTED, f"{extra[0].upper()} is not supported on a cube")
         schema = table.args.get("db")
         if schema is not None:
             schema_name, _ = identifier_name(schema)
@@ -305,6 +310,8 @@ class StatementPlanner:
         for join in node.args.get("joins") or []:
             if join.args.get("using"):
                 raise PgError(FEATURE_NOT_SUPPORTED, "JOIN … USING between cubes is not supported")
+            if join.args.get("method"):
+                raise PgError(FEATURE_NOT_SUPPORTED, f"{join.args['method']} JOIN is not supported")
             kind = (join.args.get("kind") or "").upper()
             on = join.args.get("on")
             if kind == "CROSS" or on is None:

@@ -94,6 +94,15 @@ def refused(sql: str, model=None) -> PgError:
             "catalog",
         ),
         ("SELECT __cubeJoinField FROM orders ORDER BY __cubeJoinField", "0A000", "__cubeJoinField"),
+        ("SELECT * FROM orders NATURAL JOIN users", "0A000", "NATURAL JOIN"),
+        ("SELECT status FROM orders TABLESAMPLE SYSTEM (10)", "0A000", "SAMPLE"),
+        ("SELECT status FROM orders WHERE status = $0", "42704", "no parameter $0"),
+        ("SELECT MEASURE(count) FROM orders GROUP BY ROLLUP(status)", "0A000", "ROLLUP"),
+        ("SELECT status FROM orders WHERE status = ANY(ARRAY['a'])", "0A000", "array"),
+        ("SELECT status FROM orders WHERE status COLLATE \"C\" = 'a'", "0A000", "collate"),
+        ("SELECT json_build_object('a', status) FROM orders", "0A000", "json_build_object"),
+        ("SELECT status FROM orders LIMIT 'ten'", "0A000", "LIMIT"),
+        ("SELECT status FROM orders FETCH FIRST 10 PERCENT ROWS ONLY", "0A000", "PERCENT"),
     ],
 )
 def test_refusals(sql: str, sqlstate: str, words: str) -> None:
@@ -163,3 +172,7 @@ def test_multiplied_cube_without_primary_key_is_refused() -> None:
     assert error.sqlstate == "0A000" and "needs a primary_key" in error.message
     # without the one-to-many side in the query there is no fan-out, so no key is needed
     assert plan("SELECT a.status, MEASURE(a.total) FROM a GROUP BY 1", model=model).sql
+
+
+def test_limit_all_means_no_limit() -> None:
+    assert "LIMIT" not in plan("SELECT status FROM orders LIMIT ALL").sql
