@@ -437,14 +437,7 @@ def _build_cube(definition: LineDict, file: str, ctx: _Context) -> Cube | None:
         definition, _CUBE_KEYS, _CUBE_IGNORED, _CUBE_UNSUPPORTED, ctx, file=file, scope=scope, member=None
     ):
         return None
-    cube = Cube(
-        name=name,
-        title=_text(definition.get("title")),
-        description=_text(definition.get("description")),
-        public=_public(definition),
-        file=file,
-        line=_line(definition),
-    )
+    cube = Cube(name=name, **_described(definition, file))
     sql_table, sql = definition.get("sql_table"), definition.get("sql")
     if sql_table is not None and sql is not None:
         ctx.error(
@@ -503,6 +496,31 @@ def _add_member(relation: Relation, bucket: dict[str, Member], member: Member, c
         )
         return
     bucket[member.name] = member
+
+
+def _declared_member(
+    definition: LineDict, relation: Relation, name: str, kind: str, type_: str, *, file: str, **extra: Any
+) -> Member:
+    """A member with the fields every kind reads from its definition (title, description, public …)."""
+    return Member(
+        owner=relation.name,
+        name=name,
+        kind=kind,  # type: ignore[arg-type]
+        type=type_,
+        **_described(definition, file),
+        **extra,
+    )
+
+
+def _described(definition: LineDict, file: str) -> dict[str, Any]:
+    """Fields cubes, views and members all take from their definition."""
+    return {
+        "title": _text(definition.get("title")),
+        "description": _text(definition.get("description")),
+        "public": _public(definition),
+        "file": file,
+        "line": _line(definition),
+    }
 
 
 def _member_header(
@@ -636,18 +654,8 @@ def _build_measure(entry: Any, cube: Relation, file: str, ctx: _Context) -> Memb
         if template is None:
             return None
         filters.append(template)
-    return Member(
-        owner=cube.name,
-        name=name,
-        kind="measure",
-        type=kind,
-        sql=sql,
-        title=_text(definition.get("title")),
-        description=_text(definition.get("description")),
-        public=_public(definition),
-        filters=tuple(filters),
-        file=file,
-        line=_line(definition),
+    return _declared_member(
+        definition, cube, name, "measure", kind, file=file, sql=sql, filters=tuple(filters)
     )
 
 
@@ -690,19 +698,16 @@ def _build_dimension(entry: Any, cube: Relation, file: str, ctx: _Context) -> Me
                 member=label,
             )
         return None
-    return Member(
-        owner=cube.name,
-        name=name,
-        kind="dimension",
-        type=kind,
+    return _declared_member(
+        definition,
+        cube,
+        name,
+        "dimension",
+        kind,
+        file=file,
         sql=sql,
-        title=_text(definition.get("title")),
-        description=_text(definition.get("description")),
-        public=_public(definition),
         primary_key=bool(definition.get("primary_key", False)),
         case=case,
-        file=file,
-        line=_line(definition),
     )
 
 
@@ -794,18 +799,7 @@ def _build_segment(entry: Any, cube: Relation, file: str, ctx: _Context) -> Memb
                 "a segment needs 'sql'", file=file, line=_line(definition), scope=cube.label, member=label
             )
         return None
-    return Member(
-        owner=cube.name,
-        name=name,
-        kind="segment",
-        type="boolean",
-        sql=sql,
-        title=_text(definition.get("title")),
-        description=_text(definition.get("description")),
-        public=_public(definition),
-        file=file,
-        line=_line(definition),
-    )
+    return _declared_member(definition, cube, name, "segment", "boolean", file=file, sql=sql)
 
 
 def _build_join(entry: Any, cube: Cube, file: str, ctx: _Context) -> Join | None:
@@ -1095,14 +1089,7 @@ def _start_view(definition: LineDict, file: str, ctx: _Context) -> View | None:
     name = _name_of(definition, ctx, file=file, what="view")
     if name is None:
         return None
-    view = View(
-        name=name,
-        title=_text(definition.get("title")),
-        description=_text(definition.get("description")),
-        public=_public(definition),
-        file=file,
-        line=_line(definition),
-    )
+    view = View(name=name, **_described(definition, file))
     if not _check_keys(
         definition,
         _VIEW_KEYS,

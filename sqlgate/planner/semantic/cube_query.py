@@ -36,7 +36,7 @@ from sqlgate.pgproto import oids
 from sqlgate.planner.semantic import dialects, functions
 from sqlgate.planner.semantic.context import Column, PlanContext, PlannedQuery
 from sqlgate.planner.semantic.members import MemberRecorder
-from sqlgate.planner.semantic.params import ParamSource, param_source
+from sqlgate.planner.semantic.params import COMPARISONS, ParamSource, param_source
 from sqlgate.planner.semantic.render import (
     JoinTree,
     NeedsGrouping,
@@ -76,7 +76,7 @@ _EXPECTED_AGGREGATES: dict[str, tuple[str, ...]] = {
     "time": ("MIN", "MAX"),
     "boolean": (),
 }
-_SUPPORTED_SELECT_ARGS = frozenset(
+SUPPORTED_SELECT_CLAUSES = frozenset(
     {
         "expressions",
         "from_",
@@ -218,7 +218,7 @@ class CubeQuery:
 
     def _analyse(self) -> _Analysis:
         select = self.select
-        unsupported = [k for k, v in select.args.items() if v and k not in _SUPPORTED_SELECT_ARGS]
+        unsupported = [k for k, v in select.args.items() if v and k not in SUPPORTED_SELECT_CLAUSES]
         if unsupported:
             raise PgError(FEATURE_NOT_SUPPORTED, f"{unsupported[0].upper()} is not supported in a cube query")
         result = _Analysis()
@@ -785,20 +785,7 @@ def _params(tree: exp.Expression) -> Iterator[tuple[exp.Expression, ParamSource]
             yield node, source
 
 
-_ARITHMETIC_AND_COMPARISONS = (
-    exp.EQ,
-    exp.NEQ,
-    exp.GT,
-    exp.GTE,
-    exp.LT,
-    exp.LTE,
-    exp.NullSafeEQ,
-    exp.NullSafeNEQ,
-    exp.Add,
-    exp.Sub,
-    exp.Mul,
-    exp.Div,
-)
+_ARITHMETIC_AND_COMPARISONS = (*COMPARISONS, exp.Add, exp.Sub, exp.Mul, exp.Div)
 
 
 def type_parameters(

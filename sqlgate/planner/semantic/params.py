@@ -30,12 +30,11 @@ from sqlgate.errors import (
     PgError,
 )
 from sqlgate.pgproto import oids
-from sqlgate.planner.semantic.types import to_utc_naive
+from sqlgate.planner.semantic.types import to_text, to_utc_naive
 
 LIFTED_PREFIX = "sgl"
 
-# Parents whose literal operands are values compared against a column: those get lifted.
-_LIFT_PARENTS: tuple[type[exp.Expression], ...] = (
+COMPARISONS: tuple[type[exp.Expression], ...] = (
     exp.EQ,
     exp.NEQ,
     exp.GT,
@@ -44,11 +43,9 @@ _LIFT_PARENTS: tuple[type[exp.Expression], ...] = (
     exp.LTE,
     exp.NullSafeEQ,
     exp.NullSafeNEQ,
-    exp.In,
-    exp.Between,
-    exp.Like,
-    exp.ILike,
 )
+# Parents whose literal operands are values compared against a column: those get lifted.
+_LIFT_PARENTS: tuple[type[exp.Expression], ...] = (*COMPARISONS, exp.In, exp.Between, exp.Like, exp.ILike)
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,7 +278,7 @@ def convert(value: Any, oid: int) -> Any:
         return None
     try:
         if oid in (oids.TEXT, oids.VARCHAR, oids.UNKNOWN):
-            return _text(value)
+            return to_text(value)
         if oid in (oids.INT8, oids.INT4, oids.INT2):
             return _integer(value)
         if oid == oids.NUMERIC:
@@ -305,18 +302,6 @@ def convert(value: Any, oid: int) -> Any:
             INVALID_TEXT_REPRESENTATION, f"invalid input syntax for {name}: {str(value)!r}"
         ) from None
     return value
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, bytes | bytearray | memoryview):
-        return bytes(value).decode("utf-8")
-    return str(value)
 
 
 def _integer(value: Any) -> int:

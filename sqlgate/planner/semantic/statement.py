@@ -30,6 +30,7 @@ from sqlgate.planner.semantic import dialects, functions
 from sqlgate.planner.semantic.context import Column, PlanContext, PlannedQuery
 from sqlgate.planner.semantic.cube_query import (
     MEASURE_FUNCTION,
+    SUPPORTED_SELECT_CLAUSES,
     CubeQuery,
     TableInstance,
     _count_expression,
@@ -426,32 +427,11 @@ class StatementPlanner:
 
     def _outer(self, node: exp.Select, items: list[exp.Expression], scope: Scope) -> PlannedQuery:
         """SQL around planned subqueries/CTEs, regenerated after checking every part of it."""
-        unsupported = [
-            k
-            for k, v in node.args.items()
-            if v
-            and k
-            not in (
-                "expressions",
-                "from_",
-                "joins",
-                "where",
-                "group",
-                "having",
-                "order",
-                "limit",
-                "offset",
-                "distinct",
-                "windows",
-                "qualify",
-            )
-        ]
+        unsupported = [k for k, v in node.args.items() if v and k not in SUPPORTED_SELECT_CLAUSES]
         if unsupported:
             raise PgError(
                 FEATURE_NOT_SUPPORTED, f"{unsupported[0].upper()} is not supported in semantic queries"
             )
-        if not items:
-            pass
         sources: list[_Source] = []
         for index, item in enumerate(items):
             sources.append(self._source(item, scope, index))
@@ -530,11 +510,6 @@ class StatementPlanner:
         having = node.args.get("having")
         if having is not None:
             result.set("having", exp.Having(this=self._expression(having.this, sources, scope, outputs=None)))
-        qualify = node.args.get("qualify")
-        if qualify is not None:
-            raise PgError(FEATURE_NOT_SUPPORTED, "QUALIFY is not supported")
-        if node.args.get("windows"):
-            raise PgError(FEATURE_NOT_SUPPORTED, "named windows are not supported; write OVER (…) inline")
         order = node.args.get("order")
         if order is not None:
             result.set(

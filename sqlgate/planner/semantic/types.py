@@ -169,7 +169,8 @@ def _to_float(value: Any) -> Any:
     raise _mismatch(value, "double precision")
 
 
-def _to_text(value: Any) -> Any:
+def to_text(value: Any) -> Any:
+    """``value`` as text, the way PostgreSQL prints it (None stays None)."""
     if value is None or type(value) is str:
         return value
     if isinstance(value, bytes | bytearray | memoryview):
@@ -243,8 +244,8 @@ _COERCERS: dict[int, Coercer] = {
     oids.NUMERIC: _to_numeric,
     oids.FLOAT4: _to_float,
     oids.FLOAT8: _to_float,
-    oids.TEXT: _to_text,
-    oids.VARCHAR: _to_text,
+    oids.TEXT: to_text,
+    oids.VARCHAR: to_text,
     oids.BOOL: _to_bool,
     oids.TIMESTAMP: _to_timestamp,
     oids.TIMESTAMPTZ: _to_timestamptz,
