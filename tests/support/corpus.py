@@ -22,6 +22,7 @@ The planner tests run generated SQL directly on each database; the gateway end-t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -39,6 +40,18 @@ class CorpusQuery:
     tolerance: float = 0.0
     params: tuple[Any, ...] = ()
     covers: tuple[str, ...] = field(default=())
+
+    def psycopg(self) -> tuple[str, tuple[Any, ...] | None]:
+        """``sql`` and its parameters the way psycopg's ``execute`` takes them.
+
+        With parameters, ``$n`` becomes ``%s`` (values repeated in order of appearance) and ``%`` is
+        doubled; without, the SQL is sent as it is with ``None`` parameters.
+        """
+        if not self.params:
+            return self.sql, None
+        order = [int(n) for n in re.findall(r"\$(\d+)", self.sql)]
+        text = re.sub(r"\$\d+", "%s", self.sql.replace("%", "%%"))
+        return text, tuple(self.params[n - 1] for n in order)
 
     def oracle_for(self, dialect: str) -> str:
         if isinstance(self.oracle, str):

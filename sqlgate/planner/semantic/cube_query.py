@@ -653,6 +653,7 @@ class CubeQuery:
             position = int(target.this)
             if not 1 <= position <= len(items):
                 raise PgError(INVALID_COLUMN_REFERENCE, f"ORDER BY position {position} is not in select list")
+            self._record_order(items[position - 1].expr)
             return OrderItem(position - 1, None, desc, nulls_first)
         if isinstance(target, exp.Column) and not target.table:
             name = identifier_name(target.this)[0]

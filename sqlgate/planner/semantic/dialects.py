@@ -24,6 +24,10 @@ def casts_param(dialect: str, oid: int) -> bool:
     """Whether a placeholder bound as ``oid`` is wrapped in a CAST in ``dialect``."""
     if oid in (oids.TIMESTAMP, oids.TIMESTAMPTZ, oids.DATE):
         return True
+    if oid == oids.NUMERIC:
+        # Only PostgreSQL's NUMERIC keeps every digit without a declared scale; elsewhere a bare
+        # DECIMAL rounds (MySQL to DECIMAL(10,0)), so numbers are bound as they are.
+        return dialect == "postgres"
     if dialect in _STRICT_PARAMS:
         return True
     return oid in (oids.TEXT, oids.UNKNOWN) and dialect != "mysql"
@@ -125,8 +129,38 @@ def mark_integer_divisions(annotated: exp.Expression, original: exp.Expression) 
                 node.meta["int_div"] = True
 
 
+# A client's CAST(x AS numeric) keeps every digit in PostgreSQL; other dialects round a DECIMAL
+# without precision (MySQL to DECIMAL(10,0), DuckDB to DECIMAL(18,3)), so it gets a wide one.
+_WIDE_DECIMAL = {"mysql": (65, 30), "bigquery": (76, 38)}
+CLIENT_NUMERIC = "sg_client_numeric"
+
+
+def mark_client_cast(cast: exp.Cast | exp.TryCast) -> None:
+    """Remember that a cast was written by the client (see :func:`finish_tree`)."""
+    to = cast.args.get("to")
+    if isinstance(to, exp.DataType) and to.this == exp.DataType.Type.DECIMAL and not to.expressions:
+        to.meta[CLIENT_NUMERIC] = True
+
+
+def _widen_decimal(node: exp.DataType, dialect: str) -> None:
+    precision, scale = _WIDE_DECIMAL.get(dialect, (38, 10))
+    node.set(
+        "expressions",
+        [
+            exp.DataTypeParam(this=exp.Literal.number(precision)),
+            exp.DataTypeParam(this=exp.Literal.number(scale)),
+        ],
+    )
+    if dialect == "bigquery":
+        node.set("this", exp.DataType.Type.BIGDECIMAL)
+
+
 def finish_tree(tree: exp.Expression, dialect: str) -> exp.Expression:
     """Last per-dialect rewrites of a generated tree before it becomes text."""
+    if dialect != "postgres":
+        for data_type in tree.find_all(exp.DataType):
+            if data_type.meta.get(CLIENT_NUMERIC):
+                _widen_decimal(data_type, dialect)
     if dialect not in _INTEGER_DIVISION:
         for node in list(tree.find_all(exp.Div)):
             if node.meta.get("int_div"):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from sqlgate.errors import FEATURE_NOT_SUPPORTED, PgError
+from sqlgate.planner.semantic.dialects import mark_client_cast
 
 
 def _classes(*names: str) -> tuple[type[exp.Expression], ...]:
@@ -306,6 +307,7 @@ def check_node(node: exp.Expression) -> None:
     """0A000 unless ``node`` may appear in a semantic query's expressions."""
     if isinstance(node, exp.Cast | exp.TryCast):
         check_cast(node)
+        mark_client_cast(node)
     elif isinstance(node, exp.Anonymous):
         check_function(node)
     elif isinstance(node, ALLOWED_NODES):

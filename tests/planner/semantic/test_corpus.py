@@ -19,6 +19,14 @@ def test_corpus_is_large_enough() -> None:
     assert len({q.name for q in CORPUS}) == len(CORPUS)
 
 
+def test_corpus_queries_in_psycopg_form() -> None:
+    query = next(q for q in CORPUS if q.name == "parameters")
+    text, params = query.psycopg()
+    assert "$" not in text and text.count("%s") == 3 and params == query.params
+    plain = next(q for q in CORPUS if q.name == "where_like")
+    assert plain.psycopg() == (plain.sql, None)
+
+
 @pytest.mark.parametrize("query", CORPUS, ids=lambda q: q.name)
 async def test_corpus_query(query: CorpusQuery, dataset_source: Any) -> None:
     result = await run_semantic(query.sql, dataset_source, query.params)
