@@ -372,6 +372,16 @@ class StatementPlanner:
             return None
 
         merged = node.copy()
+        # Keep the outer names: ``SELECT s FROM (SELECT status AS s …)`` still returns a column "s".
+        merged.set(
+            "expressions",
+            [
+                exp.Alias(this=e, alias=exp.Identifier(this=identifier_name(e.this)[0], quoted=True))
+                if isinstance(e, exp.Column) and not isinstance(e.this, exp.Star)
+                else e
+                for e in merged.expressions
+            ],
+        )
         for column in list(merged.find_all(exp.Column)):
             if (
                 column.find_ancestor(exp.Subquery, exp.Select) is not merged

@@ -161,3 +161,11 @@ def test_outer_expression_types() -> None:
     ]
     assert '"q"."n" // 7' in generated.sql  # integer division, as PostgreSQL does it
     assert 'AS "c0"' in generated.sql  # top-level names are internal; clients get names from Describe
+
+
+def test_merged_subqueries_keep_the_outer_column_names() -> None:
+    generated = plan(
+        "SELECT s, MEASURE(c) FROM (SELECT status AS s, count AS c FROM orders) q GROUP BY s", "postgres"
+    )
+    assert [c.name for c in generated.columns] == ["s", "measure"]
+    assert "FROM orders" in generated.sql and "q" not in generated.sql.replace('AS "c', "")
