@@ -805,6 +805,16 @@ CORPUS: list[CorpusQuery] = [
         covers=("cte", "join of subqueries"),
     ),
     CorpusQuery(
+        "cte_used_twice",
+        "WITH t AS (SELECT status, discount, count FROM orders WHERE discount > 25)"
+        " SELECT a.status, COUNT(*) AS pairs FROM t a JOIN t b ON a.status = b.status GROUP BY 1"
+        " UNION ALL SELECT status, MEASURE(count) FROM t GROUP BY 1",
+        "SELECT a.status, COUNT(*) FROM orders a JOIN orders b ON a.status = b.status"
+        " WHERE a.discount > 25 AND b.discount > 25 GROUP BY a.status"
+        " UNION ALL SELECT status, COUNT(*) FROM orders WHERE discount > 25 GROUP BY status",
+        covers=("cte", "join of subqueries", "top-down", "union all"),
+    ),
+    CorpusQuery(
         "union_all",
         "SELECT 'orders' AS t, MEASURE(count) AS n FROM orders UNION ALL SELECT 'users', MEASURE(count) FROM users",
         "SELECT 'orders', COUNT(*) FROM orders UNION ALL SELECT 'users', COUNT(*) FROM users",

@@ -133,8 +133,9 @@ class StatementPlanner:
         node.set("with_", None)
         return node, inner
 
-    def _attach_ctes(self, planned: PlannedQuery, scope: Scope) -> PlannedQuery:
-        if not scope.emitted:
+    def _attach_ctes(self, planned: PlannedQuery, scope: Scope, outer: Scope) -> PlannedQuery:
+        """Put the CTEs this statement level defined (``scope`` is not ``outer``) and used on top."""
+        if scope is outer or not scope.emitted:
             return planned
         ctes = [
             exp.CTE(this=cte.planned.tree, alias=exp.TableAlias(this=ident(cte.name)))  # type: ignore[union-attr]
@@ -149,13 +150,15 @@ class StatementPlanner:
             if cte.planning:
                 raise PgError(FEATURE_NOT_SUPPORTED, f'CTE "{cte.name}" refers to itself')
             cte.planning = True
-            cte.planned = self.query(cte.body, owner)
+            # A copy: planning changes the tree, and the body may still be merged elsewhere.
+            cte.planned = self.query(cte.body.copy(), owner)
             owner.emitted.append(cte)
         return cte.planned
 
     # -------------------------------------------------------------------------- set operations
 
     def _set_operation(self, node: exp.SetOperation, scope: Scope) -> PlannedQuery:
+        outer = scope
         node, scope = self._with_scope(node, scope)
         assert isinstance(node, exp.SetOperation)
         left = self.query(node.this, scope)
@@ -196,7 +199,7 @@ class StatementPlanner:
                 )
             result.set("order", exp.Order(expressions=ordered))
         self._copy_limits(node, result)
-        return self._attach_ctes(PlannedQuery(result, columns), scope)
+        return self._attach_ctes(PlannedQuery(result, columns), scope, outer)
 
     def _type_count(self, value: exp.Expression) -> None:
         source = param_source(value)
@@ -221,6 +224,7 @@ class StatementPlanner:
     # ------------------------------------------------------------------------------ selects
 
     def _select(self, node: exp.Select, scope: Scope) -> PlannedQuery:
+        outer = scope
         node, scope = self._with_scope(node, scope)
         assert isinstance(node, exp.Select)
         items = self._from_items(node)
@@ -233,11 +237,11 @@ class StatementPlanner:
                 planned = CubeQuery(self.ctx, node, tables).plan()
             finally:
                 self.ctx.plan_nested = previous
-            return self._attach_ctes(planned, scope)
+            return self._attach_ctes(planned, scope, outer)
         merged = self._flatten(node, items, scope)
         if merged is not None:
-            return self._attach_ctes(self._select(merged, scope), scope)
-        return self._attach_ctes(self._outer(node, items, scope), scope)
+            return self._attach_ctes(self._select(merged, scope), scope, outer)
+        return self._attach_ctes(self._outer(node, items, scope), scope, outer)
 
     @staticmethod
     def _from_items(node: exp.Select) -> list[exp.Expression]:
