@@ -1264,7 +1264,7 @@ class _Builder:
                 + [
                     values[leaf.name]
                     if leaf.name in owned
-                    else exp.Alias(this=exp.Null(), alias=ident(leaf.name))
+                    else exp.Alias(this=self._null(leaf), alias=ident(leaf.name))
                     for leaf in leaves
                 ],
             )
@@ -1308,6 +1308,14 @@ class _Builder:
         if a.having is not None:
             select.set("having", exp.Having(this=render(a.having)))
         return self._finish(select, aliases, render)
+
+    def _null(self, leaf: _Leaf) -> exp.Expression:
+        """A NULL standing for another layer's leaf. PostgreSQL types a UNION column pairwise from
+        the left, so two untyped NULLs would make it text: there the NULL carries the leaf's type."""
+        if self.ctx.dialect != "postgres":
+            return exp.Null()
+        oid = oids.INT8 if leaf.oid == oids.BOOL else leaf.oid
+        return exp.Cast(this=exp.Null(), to=data_type(oid))
 
     def _base_layer(
         self,

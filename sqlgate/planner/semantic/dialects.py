@@ -155,8 +155,30 @@ def _widen_decimal(node: exp.DataType, dialect: str) -> None:
         node.set("this", exp.DataType.Type.BIGDECIMAL)
 
 
+def _as_double(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.DOUBLE:
+        return node
+    return exp.Cast(this=node, to=exp.DataType(this=exp.DataType.Type.DOUBLE))
+
+
+def _mysql_precision(tree: exp.Expression) -> None:
+    """MySQL keeps only 4 more decimal places in AVG and in divisions (div_precision_increment):
+    averages and the client's (PostgreSQL-typed) divisions are computed in double precision."""
+    for node in list(tree.find_all(exp.Avg)):
+        argument = node.this
+        if isinstance(argument, exp.Distinct):
+            argument.set("expressions", [_as_double(e) for e in argument.expressions])
+        elif argument is not None:
+            node.set("this", _as_double(argument))
+    for node in list(tree.find_all(exp.Div)):
+        if node.args.get("typed") and not node.meta.get("int_div"):
+            node.set("this", _as_double(node.this))
+
+
 def finish_tree(tree: exp.Expression, dialect: str) -> exp.Expression:
     """Last per-dialect rewrites of a generated tree before it becomes text."""
+    if dialect == "mysql":
+        _mysql_precision(tree)
     if dialect != "postgres":
         for data_type in tree.find_all(exp.DataType):
             if data_type.meta.get(CLIENT_NUMERIC):
