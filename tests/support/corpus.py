@@ -14,7 +14,8 @@ Conventions the oracles follow (the semantics of the models):
 * times are UTC: PostgreSQL oracles use ``created_at AT TIME ZONE 'UTC'``; MariaDB stores UTC;
   DuckDB runs with ``TimeZone = UTC``;
 * ``ordered`` queries have a total ORDER BY (no ties), others are compared as multisets;
-* ``tolerance`` is relative, for approximations (``count_distinct_approx``) and divisions.
+* ``tolerance`` is relative, for approximations (``count_distinct_approx``) and divisions (MySQL keeps
+  4 extra decimals in a hand-written AVG or division; generated SQL computes them in double precision).
 
 The planner tests run generated SQL directly on each database; the gateway end-to-end tests can send
 ``sql`` (with ``params``) through psycopg and compare with the same oracles.
@@ -673,7 +674,7 @@ CORPUS: list[CorpusQuery] = [
         " FROM orders CROSS JOIN line_items",
         "SELECT (SELECT COUNT(*) FROM orders), (SELECT AVG(discount) FROM orders),"
         " (SELECT COUNT(*) FROM line_items)",
-        tolerance=1e-9,
+        tolerance=1e-5,
         covers=("fan-out", "avg"),
     ),
     CorpusQuery(
@@ -702,7 +703,7 @@ CORPUS: list[CorpusQuery] = [
         "SELECT u.country, COUNT(*), AVG(u.age),"
         " (SELECT COUNT(*) FROM orders o JOIN users u2 ON u2.id = o.user_id WHERE u2.country = u.country)"
         " FROM users u GROUP BY u.country",
-        tolerance=1e-9,
+        tolerance=1e-5,
         covers=("fan-out", "has_many", "avg"),
     ),
     CorpusQuery(
