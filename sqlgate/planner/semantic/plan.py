@@ -58,8 +58,10 @@ class SemanticPlan:
         return tuple(c.type_oid for c in self.columns)
 
 
-def model_key(model: CompiledModel) -> str:
-    return model.checksum if model.checksum else f"id:{id(model)}"
+def model_key(model: CompiledModel) -> tuple[str, int]:
+    """What identifies a model in plan-cache keys: its version checksum and the compiled object
+    (models are compiled once per datasource and checksum, so no two live models share both)."""
+    return (model.checksum or "", id(model))
 
 
 class PlanCache:
