@@ -196,10 +196,16 @@ def compile_model(files: Sequence[tuple[str, str]], *, checksum: str | None = No
     return model
 
 
-def validate_files(files: Sequence[tuple[str, str]]) -> ValidationResult:
-    """Check model files without raising: every problem, every warning, and the cube/view names."""
+def validate_files(files: Sequence[tuple[str, str]], *, dialect: str | None = None) -> ValidationResult:
+    """Check model files without raising: every problem, every warning, and the cube/view names.
+
+    With ``dialect`` (a sqlglot dialect name: the datasource's) every SQL snippet is also parsed the
+    way queries will parse it, so SQL errors show up at push time instead of at query time.
+    """
     ctx = _Context()
     model = _compile(files, ctx, None)
+    if dialect is not None and not ctx.errors:
+        check_sql(model, dialect, ctx.errors)
     return ValidationResult(
         errors=ctx.errors,
         warnings=ctx.warnings,
@@ -1355,3 +1361,74 @@ def _view_member(view: View, entry: Any, kind: str, cubes: dict[str, Cube], ctx:
     member.origin = ViewOrigin(refs[0].cube, refs[0].member, view_cubes[refs[0].cube])
     bucket = {"measure": view.measures, "dimension": view.dimensions, "segment": view.segments}[member.kind]
     _add_member(view, bucket, member, ctx)
+
+
+# ------------------------------------------------------------------------------- dialect SQL
+
+
+def check_sql(model: CompiledModel, dialect: str, errors: list[ModelError]) -> None:
+    """Parse every SQL snippet of ``model`` in ``dialect``; add a located error for each that fails."""
+    from sqlglot import exp
+
+    from sqlgate.semantic.sqlparse import parse_template
+
+    def parse(
+        template: SqlTemplate,
+        *,
+        file: str,
+        line: int | None,
+        scope: str,
+        member: str | None,
+        statement: bool = False,
+    ) -> exp.Expression | None:
+        try:
+            return parse_template(template, dialect, statement).tree
+        except TemplateError as exc:
+            errors.append(ModelError(str(exc), file=file, line=line, scope=scope, member=member))
+            return None
+
+    for cube in model.cubes.values():
+        if cube.sql is not None:
+            parse(cube.sql, file=cube.file, line=cube.line, scope=cube.label, member=None, statement=True)
+        for join in cube.joins.values():
+            parse(join.sql, file=join.file, line=join.line, scope=cube.label, member=f"join '{join.target}'")
+        for relation_member in cube.members():
+            where = {
+                "file": relation_member.file,
+                "line": relation_member.line,
+                "scope": cube.label,
+                "member": relation_member.label,
+            }
+            templates = [relation_member.sql] if relation_member.sql is not None else []
+            templates += list(relation_member.filters)
+            if relation_member.case is not None:
+                for when in relation_member.case.whens:
+                    templates.append(when.sql)
+                    if isinstance(when.label, SqlTemplate):
+                        templates.append(when.label)
+                if isinstance(relation_member.case.else_label, SqlTemplate):
+                    templates.append(relation_member.case.else_label)
+            trees = [parse(t, **where) for t in templates]
+            if (
+                relation_member.kind == "measure"
+                and relation_member.type in CALCULATED_MEASURES
+                and relation_member.sql is not None
+                and trees
+                and trees[0] is not None
+                and not any(
+                    cube_member_kind(model, ref) == "measure" for ref in relation_member.sql.member_refs
+                )
+                and not any(isinstance(node, exp.AggFunc) for node in trees[0].walk())
+            ):
+                errors.append(
+                    ModelError(
+                        f"a measure of type '{relation_member.type}' must aggregate (e.g. SUM(…))"
+                        " or reference other measures",
+                        **where,
+                    )
+                )
+
+
+def cube_member_kind(model: CompiledModel, ref: MemberRef) -> str | None:
+    target = model.cubes[ref.cube].get(ref.member) if ref.cube in model.cubes else None
+    return target.kind if target is not None else None

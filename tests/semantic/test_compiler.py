@@ -258,3 +258,17 @@ def test_several_problems_are_all_kept() -> None:
     error = error_of([("Orders.yml", text)])
     assert len(error.errors) == 2  # type: ignore[attr-defined]
     assert "and 1 more problem" in str(error)
+
+
+def test_validate_files_can_parse_sql_for_the_datasource_dialect() -> None:
+    text = ORDERS.replace("        sql: amount", "        sql: amount +* 2").replace(
+        "      - name: count\n        type: count",
+        "      - name: count\n        type: count\n"
+        "      - name: ratio\n        type: number\n        sql: amount",
+    )
+    assert validate_files([("Orders.yml", text)]).ok  # without a dialect only references are checked
+    result = validate_files([("Orders.yml", text)], dialect="postgres")
+    messages = [str(e) for e in result.errors]
+    assert any("measure 'total'" in m and "invalid SQL for postgres" in m for m in messages), messages
+    assert any("measure 'ratio'" in m and "must aggregate" in m for m in messages), messages
+    assert validate_files(model_files(), dialect="mysql").ok
