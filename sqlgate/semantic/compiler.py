@@ -1035,21 +1035,7 @@ def _drop(relation: Relation, member: Member) -> None:
 
 
 def _member_dependencies(member: Member) -> list[MemberRef]:
-    refs: list[MemberRef] = []
-    templates: list[SqlTemplate] = []
-    if member.sql is not None:
-        templates.append(member.sql)
-    templates.extend(member.filters)
-    if member.case is not None:
-        for when in member.case.whens:
-            templates.append(when.sql)
-            if isinstance(when.label, SqlTemplate):
-                templates.append(when.label)
-        if isinstance(member.case.else_label, SqlTemplate):
-            templates.append(member.case.else_label)
-    for template in templates:
-        refs.extend(template.member_refs)
-    return refs
+    return [ref for template in member.templates() for ref in template.member_refs]
 
 
 def _check_cycles(cubes: dict[str, Cube], ctx: _Context) -> None:
@@ -1399,16 +1385,7 @@ def check_sql(model: CompiledModel, dialect: str, errors: list[ModelError]) -> N
                 "scope": cube.label,
                 "member": relation_member.label,
             }
-            templates = [relation_member.sql] if relation_member.sql is not None else []
-            templates += list(relation_member.filters)
-            if relation_member.case is not None:
-                for when in relation_member.case.whens:
-                    templates.append(when.sql)
-                    if isinstance(when.label, SqlTemplate):
-                        templates.append(when.label)
-                if isinstance(relation_member.case.else_label, SqlTemplate):
-                    templates.append(relation_member.case.else_label)
-            trees = [parse(t, **where) for t in templates]
+            trees = [parse(t, **where) for t in relation_member.templates()]
             if (
                 relation_member.kind == "measure"
                 and relation_member.type in CALCULATED_MEASURES

@@ -107,6 +107,19 @@ class Member:
         """``measure 'total'`` — how error messages name this member."""
         return f"{self.kind} '{self.name}'"
 
+    def templates(self) -> list[SqlTemplate]:
+        """Every SQL snippet of the member: ``sql``, filters, case conditions and computed labels."""
+        found = [self.sql] if self.sql is not None else []
+        found.extend(self.filters)
+        if self.case is not None:
+            for when in self.case.whens:
+                found.append(when.sql)
+                if isinstance(when.label, SqlTemplate):
+                    found.append(when.label)
+            if isinstance(self.case.else_label, SqlTemplate):
+                found.append(self.case.else_label)
+        return found
+
     def __repr__(self) -> str:
         return f"<{self.kind} {self.full_name} {self.type}>"
 

@@ -1491,16 +1491,7 @@ def _dependencies(model: Any, cube: str, member: Member) -> tuple[MemberRef, ...
     stack: list[Member] = [member]
     while stack:
         current = stack.pop()
-        templates = [current.sql] if current.sql is not None else []
-        templates += list(current.filters)
-        if current.case is not None:
-            for when in current.case.whens:
-                templates.append(when.sql)
-                if not isinstance(when.label, str):
-                    templates.append(when.label)
-            if current.case.else_label is not None and not isinstance(current.case.else_label, str):
-                templates.append(current.case.else_label)
-        for template in templates:
+        for template in current.templates():
             for ref in template.refs:
                 ref_cube = ref.cube
                 if isinstance(ref, MemberRef):
