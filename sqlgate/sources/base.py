@@ -27,8 +27,11 @@ class SourceCursor(Protocol):
 
     columns: Sequence[SourceColumn]
 
-    def batches(self, batch_size: int) -> AsyncIterator[list[tuple[Any, ...]]]:
-        """Yield lists of at most ``batch_size`` rows, as Python values (None for NULL)."""
+    def batches(self, batch_size: int) -> AsyncIterator[list[Sequence[Any]]]:
+        """Yield lists of at most ``batch_size`` rows, as Python values (None for NULL).
+
+        A row is a tuple or a tuple-like record (``asyncpg.Record``: indexable, iterable, ``len``);
+        converting every record to a tuple would cost ~0.25 s per million rows for nothing."""
         ...
 
     async def close(self) -> None:

@@ -1,0 +1,58 @@
+"""Synmetrix-style ``db_params`` for the test databases, so tests open sources the way the gateway does."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+
+def db_params_from_url(url: str, database: str | None = None) -> dict[str, Any]:
+    """``{host, port, user, password, database}`` for a postgresql:// or mysql:// URL.
+
+    Ports come back as strings, as Synmetrix stores them. A unix-socket URL (``?host=/tmp/…``) gives
+    the socket directory as ``host``.
+    """
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    host = parts.hostname or (query.get("host") or [""])[0]
+    params: dict[str, Any] = {
+        "host": host,
+        "port": str(parts.port) if parts.port else "",
+        "user": unquote(parts.username or ""),
+        "password": unquote(parts.password or ""),
+        "database": database if database is not None else unquote(parts.path.lstrip("/")),
+    }
+    return params
+
+
+def closed_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (bound to port 0, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> bool:
+    """Poll ``check`` until it is true or ``timeout`` seconds passed; returns the last result."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while True:
+        if await check():
+            return True
+        if loop.time() > end:
+            return False
+        await asyncio.sleep(0.05)
+
+
+async def collect(cursor: Any, batch_size: int = 1000) -> list[tuple[Any, ...]]:
+    """All rows of a cursor as tuples; closes it."""
+    rows: list[tuple[Any, ...]] = []
+    try:
+        async for batch in cursor.batches(batch_size):
+            rows.extend(tuple(r) for r in batch)
+    finally:
+        await cursor.close()
+    return rows
