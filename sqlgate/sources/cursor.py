@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from sqlgate.sources.base import SourceColumn
-from sqlgate.sources.limits import Deadline, QueryGate, statement_timeout
+from sqlgate.sources.limits import Deadline, QueryGate, within
+
+# (column index, value converter) for the few columns whose values need changing on the way out.
+Converters = list[tuple[int, Callable[[Any], Any]]]
 
 
 class GatedCursor(ABC):
@@ -45,25 +48,13 @@ class GatedCursor(ABC):
         while not self._exhausted:
             if self._closing is not None:
                 raise RuntimeError("cursor is closed")
-            rows = await self._fetch_within_deadline(batch_size)
+            rows = await within(self._deadline, self._fetch(batch_size))
             if len(rows) < batch_size:
                 self._exhausted = True
             if rows:
                 self.batch_count += 1
                 self.row_count += len(rows)
                 yield rows
-
-    async def _fetch_within_deadline(self, batch_size: int) -> list[Any]:
-        remaining = self._deadline.remaining()
-        if remaining is None:
-            return await self._fetch(batch_size)
-        try:
-            async with asyncio.timeout(remaining):
-                return await self._fetch(batch_size)
-        except TimeoutError:
-            if self._deadline.expired:
-                raise statement_timeout() from None
-            raise
 
     async def close(self) -> None:
         """Release the connection (cancelling an unfinished query) and the query slot. Idempotent."""
@@ -85,3 +76,16 @@ class GatedCursor(ABC):
     @abstractmethod
     async def _cleanup(self, *, finished: bool) -> None:
         """Give the connection back; ``finished`` False means the query may still be running."""
+
+
+def apply_converters(rows: list[Any], converters: Converters) -> list[Any]:
+    """Rows with the converted columns replaced (rows untouched when there is nothing to convert)."""
+    if not converters or not rows:
+        return rows
+    out = []
+    for row in rows:
+        values = list(row)
+        for index, fn in converters:
+            values[index] = fn(values[index])
+        out.append(tuple(values))
+    return out

@@ -35,9 +35,9 @@ from sqlgate.errors import (
 )
 from sqlgate.pgproto import oids
 from sqlgate.sources.base import SourceColumn
-from sqlgate.sources.cursor import GatedCursor
+from sqlgate.sources.cursor import Converters, GatedCursor, apply_converters
 from sqlgate.sources.failures import cannot_connect, datasource_error
-from sqlgate.sources.limits import Deadline, QueryGate, statement_timeout
+from sqlgate.sources.limits import Deadline, QueryGate, within
 from sqlgate.sources.options import SourceOptions
 from sqlgate.sources.params import ConnectionSettings
 
@@ -172,25 +172,16 @@ class DuckDBCursor(GatedCursor):
         super().__init__([], source.gate, deadline)
         self._source = source
         self._conn = conn
-        self._converters: list[tuple[int, Callable[[Any], Any]]] = []
+        self._converters: Converters = []
         self._worker: asyncio.Future[Any] | None = None
 
     async def start(self, sql: str, params: list[Any]) -> None:
-        remaining = self._deadline.remaining()
-        try:
-            async with asyncio.timeout(remaining):
-                description = await self._call(_execute, self._conn, sql, params)
-        except TimeoutError:
-            if self._deadline.expired:
-                raise statement_timeout() from None
-            raise
+        description = await within(self._deadline, self._call(_execute, self._conn, sql, params))
         self.columns, self._converters = _columns(description or [])
 
     async def _fetch(self, n: int) -> list[Any]:
         rows = await self._call(self._conn.fetchmany, n)
-        if self._converters and rows:
-            return [_convert(row, self._converters) for row in rows]
-        return rows
+        return apply_converters(rows, self._converters)
 
     async def _call(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run a DuckDB call on a worker thread. If we are cancelled meanwhile (client cancel or
@@ -268,9 +259,9 @@ _OIDS_BY_ID: dict[str, int] = {
 }
 
 
-def _columns(description: Sequence[Any]) -> tuple[list[SourceColumn], list[tuple[int, Callable[[Any], Any]]]]:
+def _columns(description: Sequence[Any]) -> tuple[list[SourceColumn], Converters]:
     columns: list[SourceColumn] = []
-    converters: list[tuple[int, Callable[[Any], Any]]] = []
+    converters: Converters = []
     for index, (name, type_code, *_rest) in enumerate(description):
         type_id = str(getattr(type_code, "id", type_code)).lower()
         if str(type_code).upper() == "JSON":
@@ -291,13 +282,6 @@ def _to_text(value: Any) -> Any:
     if isinstance(value, list | dict | tuple):
         return json.dumps(value, default=str)
     return str(value)
-
-
-def _convert(row: tuple[Any, ...], converters: list[tuple[int, Callable[[Any], Any]]]) -> tuple[Any, ...]:
-    values = list(row)
-    for index, fn in converters:
-        values[index] = fn(values[index])
-    return tuple(values)
 
 
 # --- errors ---------------------------------------------------------------------------------------

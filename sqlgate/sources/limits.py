@@ -5,9 +5,13 @@ from __future__ import annotations
 import asyncio
 import collections
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlgate.errors import QUERY_CANCELED, TOO_MANY_CONNECTIONS, PgError
+
+T = TypeVar("T")
 
 STATEMENT_TIMEOUT_MESSAGE = "canceling statement due to statement timeout"
 
@@ -116,3 +120,18 @@ class Deadline:
     @property
     def expired(self) -> bool:
         return self._at is not None and time.monotonic() >= self._at
+
+
+async def within(deadline: Deadline, awaitable: Awaitable[T]) -> T:
+    """Await before the deadline; else cancel the awaitable (drivers cancel the datasource query
+    when they are cancelled) and raise 57014."""
+    remaining = deadline.remaining()
+    if remaining is None:
+        return await awaitable
+    try:
+        async with asyncio.timeout(remaining):
+            return await awaitable
+    except TimeoutError:
+        if deadline.expired:
+            raise statement_timeout() from None
+        raise

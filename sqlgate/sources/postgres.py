@@ -18,7 +18,7 @@ import contextlib
 import datetime
 import decimal
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -26,9 +26,9 @@ import asyncpg
 from sqlgate.errors import INVALID_TEXT_REPRESENTATION, SYSTEM_ERROR, PgError
 from sqlgate.pgproto import oids
 from sqlgate.sources.base import SourceColumn
-from sqlgate.sources.cursor import GatedCursor
+from sqlgate.sources.cursor import Converters, GatedCursor, apply_converters
 from sqlgate.sources.failures import cannot_connect, connection_lost, connection_reason
-from sqlgate.sources.limits import Deadline, QueryGate, statement_timeout
+from sqlgate.sources.limits import Deadline, QueryGate, within
 from sqlgate.sources.options import SourceOptions
 from sqlgate.sources.params import ConnectionSettings
 
@@ -66,6 +66,8 @@ class PostgresSource:
         return self._gate
 
     async def _get_pool(self) -> asyncpg.Pool:
+        if self._closed:
+            raise connection_lost(self._name, "the datasource was closed")
         if self._pool is not None:
             return self._pool
         async with self._pool_lock:
@@ -111,7 +113,7 @@ class PostgresSource:
         deadline = Deadline(timeout)
         await self._gate.acquire()
         try:
-            return await _within(deadline, self._start(sql, params, deadline))
+            return await within(deadline, self._start(sql, params, deadline))
         except BaseException:
             self._gate.release()
             raise
@@ -207,8 +209,8 @@ class PostgresSource:
     async def close(self) -> None:
         """Close the pool, waiting up to ``close_timeout`` for running queries."""
         async with self._pool_lock:
-            self._closed = True
-            pool, self._pool = self._pool, None
+            self._closed = True  # no new queries; running ones still release into self._pool
+            pool = self._pool
         if pool is None:
             return
         try:
@@ -229,7 +231,7 @@ class PostgresCursor(GatedCursor):
         transaction: Any,
         portal: Any,
         columns: list[SourceColumn],
-        converters: list[tuple[int, Callable[[Any], Any]]],
+        converters: Converters,
         deadline: Deadline,
     ) -> None:
         super().__init__(columns, source.gate, deadline)
@@ -246,28 +248,12 @@ class PostgresCursor(GatedCursor):
         except BaseException as exc:
             self._failed = True
             raise self._source._error(exc) from None
-        if self._converters and rows:
-            return [_convert(row, self._converters) for row in rows]
-        return rows
+        return apply_converters(rows, self._converters)
 
     async def _cleanup(self, *, finished: bool) -> None:
         # An unfinished portal is closed by the ROLLBACK; a fetch interrupted by cancellation or a
         # timeout already made asyncpg send a CancelRequest, which the pool waits for on release.
         await self._source._release(self._conn, self._transaction, failed=self._failed or not finished)
-
-
-async def _within(deadline: Deadline, coro: Any) -> Any:
-    """Await ``coro`` before the deadline, else cancel it (cancelling the query) and raise 57014."""
-    remaining = deadline.remaining()
-    if remaining is None:
-        return await coro
-    try:
-        async with asyncio.timeout(remaining):
-            return await coro
-    except TimeoutError:
-        if deadline.expired:
-            raise statement_timeout() from None
-        raise
 
 
 def _terminate(conn: asyncpg.Connection) -> None:
@@ -317,10 +303,10 @@ def _connect_reason(exc: BaseException) -> str:
 # --- result types ---------------------------------------------------------------------------------
 
 
-def _columns(attributes: Sequence[Any]) -> tuple[list[SourceColumn], list[tuple[int, Callable[[Any], Any]]]]:
+def _columns(attributes: Sequence[Any]) -> tuple[list[SourceColumn], Converters]:
     """Result columns with their OIDs, and converters for columns whose type we report as text."""
     columns: list[SourceColumn] = []
-    converters: list[tuple[int, Callable[[Any], Any]]] = []
+    converters: Converters = []
     for index, attr in enumerate(attributes):
         oid = attr.type.oid
         if oid in oids.TYPES_BY_OID:
@@ -338,13 +324,6 @@ _STR_DECODED = frozenset({"money", "xml", "bpchar", "citext", "tsvector", "tsque
 
 def _to_text(value: Any) -> Any:
     return value if value is None or isinstance(value, str) else str(value)
-
-
-def _convert(row: Any, converters: list[tuple[int, Callable[[Any], Any]]]) -> tuple[Any, ...]:
-    values = list(row)
-    for index, fn in converters:
-        values[index] = fn(values[index])
-    return tuple(values)
 
 
 # --- parameters -----------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import asyncpg
 import pytest
 
 from sqlgate.sources.registry import open_source
+from tests.support.databases import unique_name
 from tests.support.sources import db_params_from_url
 
 
@@ -30,3 +31,23 @@ async def pg_source(pg_database: str) -> AsyncIterator[Any]:
         yield source
     finally:
         await source.close()
+
+
+@pytest.fixture
+async def mysql_database(mysql_url: str) -> AsyncIterator[dict[str, Any]]:
+    """A fresh MariaDB/MySQL database (dropped afterwards), as Synmetrix-style db_params."""
+    import asyncmy
+
+    params = db_params_from_url(mysql_url, database=unique_name("sqlgate_test"))
+    admin = await asyncmy.connect(
+        host=params["host"], port=int(params["port"] or 3306), user=params["user"],
+        password=params["password"], autocommit=True,
+    )  # fmt: skip
+    try:
+        async with admin.cursor() as cur:
+            await cur.execute(f"CREATE DATABASE `{params['database']}`")
+        yield params
+    finally:
+        async with admin.cursor() as cur:
+            await cur.execute(f"DROP DATABASE IF EXISTS `{params['database']}`")
+        admin.close()
