@@ -276,16 +276,33 @@ class MySQLCursor(GatedCursor):
         self.columns, self._converters = _columns(self._cursor._result.fields if self._cursor._result else [])
         if not self.columns:  # a statement without a result set (never generated, but be exact)
             self._exhausted = True
+        else:
+            self._pause_reading()
+
+    # asyncmy reads whatever the server sends into an ever-growing buffer (no flow control): a
+    # slow client would make the whole result pile up in memory. So the socket is read only while
+    # a batch is being fetched; in between, TCP flow control holds the server back.
+    def _pause_reading(self) -> None:
+        with contextlib.suppress(Exception):
+            self._conn._transport.pause_reading()
+
+    def _resume_reading(self) -> None:
+        with contextlib.suppress(Exception):
+            self._conn._transport.resume_reading()
 
     async def _fetch(self, n: int) -> list[Any]:
+        self._resume_reading()
         try:
             rows = await self._cursor.fetchmany(n)
         except BaseException as exc:
             self._healthy = False
             raise self._source.error(exc) from None
+        finally:
+            self._pause_reading()
         return apply_converters(rows, self._converters)
 
     async def _cleanup(self, *, finished: bool) -> None:
+        self._resume_reading()
         reusable = finished and self._healthy
         if not reusable:  # also when asyncmy closed the socket: the server query runs on regardless
             await self._source.kill_query(self._thread_id)

@@ -273,3 +273,20 @@ async def test_close_lets_running_queries_finish(mysql_database: dict[str, Any])
     with pytest.raises(PgError) as info:
         await src.open_cursor("SELECT 1", [])
     assert info.value.sqlstate == "08006"
+
+
+async def test_a_slow_consumer_does_not_make_the_result_pile_up(source: Any) -> None:
+    # asyncmy has no flow control of its own; the cursor reads the socket only while fetching.
+    tracemalloc.start()
+    try:
+        cursor = await source.open_cursor("SELECT seq, REPEAT('x', 200) FROM seq_1_to_200000", [])
+        batches = cursor.batches(500)
+        await anext(batches)
+        await asyncio.sleep(1.0)  # the server could send all ~45 MB meanwhile
+        _, peak = tracemalloc.get_traced_memory()
+        rest = sum([len(batch) async for batch in batches])
+        await cursor.close()
+    finally:
+        tracemalloc.stop()
+    assert rest == 200000 - 500
+    assert peak < 16 * 1024 * 1024, f"peak traced memory {peak} bytes"
