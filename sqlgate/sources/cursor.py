@@ -15,20 +15,13 @@ from sqlgate.sources.limits import Deadline, QueryGate, within
 Converters = list[tuple[int, Callable[[Any], Any]]]
 
 
-class GatedCursor(ABC):
-    """Base of the driver cursors. Subclasses implement :meth:`_fetch` and :meth:`_cleanup`.
+class SlotCursor(ABC):
+    """An open query holding one of its datasource's query slots until :meth:`close`.
 
-    ``_fetch`` runs under the query's deadline; when the deadline fires it is interrupted (the
-    driver cancels the query on the datasource as part of the interruption) and the caller gets
-    57014. When the task iterating :meth:`batches` is cancelled the CancelledError propagates
-    unchanged; the caller must still :meth:`close` the cursor, which cancels the datasource query
-    if it has not finished.
+    Subclasses implement :meth:`_cleanup`; close runs it exactly once, then frees the slot.
     """
 
-    columns: Sequence[SourceColumn]
-
-    def __init__(self, columns: Sequence[SourceColumn], gate: QueryGate, deadline: Deadline) -> None:
-        self.columns = columns
+    def __init__(self, gate: QueryGate, deadline: Deadline) -> None:
         self.batch_count = 0
         self.row_count = 0
         self._gate = gate
@@ -40,6 +33,41 @@ class GatedCursor(ABC):
     def exhausted(self) -> bool:
         """True once the datasource said the result has no more rows."""
         return self._exhausted
+
+    async def close(self) -> None:
+        """Release the connection (cancelling an unfinished query) and the query slot. Idempotent."""
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self._close_once())
+        # Shielded: a second cancellation of the caller must not leave a connection half released.
+        await asyncio.shield(self._closing)
+
+    async def _close_once(self) -> None:
+        try:
+            await self._cleanup(finished=self._exhausted)
+        finally:
+            self._gate.release()
+
+    @abstractmethod
+    async def _cleanup(self, *, finished: bool) -> None:
+        """Give the connection back; ``finished`` False means the query may still be running."""
+
+
+class GatedCursor(SlotCursor):
+    """Base of the row cursors (``SourceCursor``). Subclasses implement :meth:`_fetch` and
+    :meth:`_cleanup`.
+
+    ``_fetch`` runs under the query's deadline; when the deadline fires it is interrupted (the
+    driver cancels the query on the datasource as part of the interruption) and the caller gets
+    57014. When the task iterating :meth:`batches` is cancelled the CancelledError propagates
+    unchanged; the caller must still :meth:`close` the cursor, which cancels the datasource query
+    if it has not finished.
+    """
+
+    columns: Sequence[SourceColumn]
+
+    def __init__(self, columns: Sequence[SourceColumn], gate: QueryGate, deadline: Deadline) -> None:
+        super().__init__(gate, deadline)
+        self.columns = columns
 
     async def batches(self, batch_size: int) -> AsyncIterator[list[Any]]:
         """Yield lists of at most ``batch_size`` rows until the result is exhausted."""
@@ -56,26 +84,9 @@ class GatedCursor(ABC):
                 self.row_count += len(rows)
                 yield rows
 
-    async def close(self) -> None:
-        """Release the connection (cancelling an unfinished query) and the query slot. Idempotent."""
-        if self._closing is None:
-            self._closing = asyncio.ensure_future(self._close_once())
-        # Shielded: a second cancellation of the caller must not leave a connection half released.
-        await asyncio.shield(self._closing)
-
-    async def _close_once(self) -> None:
-        try:
-            await self._cleanup(finished=self._exhausted)
-        finally:
-            self._gate.release()
-
     @abstractmethod
     async def _fetch(self, n: int) -> list[Any]:
         """The next at most ``n`` rows; fewer than ``n`` means the result is exhausted."""
-
-    @abstractmethod
-    async def _cleanup(self, *, finished: bool) -> None:
-        """Give the connection back; ``finished`` False means the query may still be running."""
 
 
 def apply_converters(rows: list[Any], converters: Converters) -> list[Any]:

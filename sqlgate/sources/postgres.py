@@ -19,7 +19,7 @@ import datetime
 import decimal
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
@@ -31,6 +31,10 @@ from sqlgate.sources.failures import cannot_connect, connection_lost, connection
 from sqlgate.sources.limits import Deadline, QueryGate, within
 from sqlgate.sources.options import SourceOptions
 from sqlgate.sources.params import ConnectionSettings
+from sqlgate.sources.pgraw import RawConnection, RawPool
+
+if TYPE_CHECKING:
+    from sqlgate.sources.passthrough import PassthroughCursor
 
 # Server errors that mean the connection is gone rather than the query being wrong.
 _SHUTDOWN_STATES = frozenset({"57P01", "57P02", "57P03"})
@@ -53,6 +57,7 @@ class PostgresSource:
         )
         self._pool: asyncpg.Pool | None = None
         self._pool_lock = asyncio.Lock()
+        self._raw_pool: RawPool | None = None
         self._closed = False
         self._background: set[asyncio.Future[Any]] = set()
 
@@ -64,6 +69,66 @@ class PostgresSource:
     def gate(self) -> QueryGate:
         """The query slots of this datasource (for metrics)."""
         return self._gate
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def options(self) -> SourceOptions:
+        return self._options
+
+    # --- pass-through: DataRow bytes forwarded without decoding (see sources.passthrough) ---
+
+    supports_passthrough = True
+
+    async def open_passthrough(
+        self,
+        sql: str,
+        params: Sequence[Any],
+        *,
+        result_formats: Sequence[int] = (),
+        timeout: float | None = None,
+        batch_rows: int = 5000,
+    ) -> PassthroughCursor:
+        """Start ``sql`` and return a cursor yielding the datasource's DataRow messages.
+
+        ``result_formats`` as in Bind (empty: all text). Parameters go as text of unspecified type.
+        Output follows the pass-through session settings (UTC, ISO dates; ``pgraw.SESSION_SETTINGS``).
+        """
+        from sqlgate.sources.passthrough import PassthroughCursor
+
+        deadline = Deadline(timeout)
+        await self._gate.acquire()
+        cursor = PassthroughCursor(self, deadline, batch_rows)
+        try:
+            await within(deadline, cursor.start(sql, params, result_formats))
+        except BaseException:
+            await cursor.close()
+            raise
+        return cursor
+
+    async def raw_acquire(self) -> tuple[RawConnection, bool]:
+        if self._closed:
+            raise connection_lost(self._name, "the datasource was closed")
+        if self._raw_pool is None:
+            self._raw_pool = RawPool(
+                self._settings,
+                name=self._name,
+                connect_timeout=self._options.connect_timeout,
+                idle_timeout=self._options.idle_timeout,
+            )
+        return await self._raw_pool.acquire()
+
+    def raw_release(self, conn: RawConnection, *, reusable: bool) -> None:
+        if self._raw_pool is not None:
+            self._raw_pool.release(conn, reusable=reusable)
+        else:
+            conn.close()
+
+    def raw_expire_idle(self) -> None:
+        if self._raw_pool is not None:
+            self._raw_pool.expire_idle()
 
     async def _get_pool(self) -> asyncpg.Pool:
         if self._closed:
@@ -211,6 +276,8 @@ class PostgresSource:
         async with self._pool_lock:
             self._closed = True  # no new queries; running ones still release into self._pool
             pool = self._pool
+        if self._raw_pool is not None:
+            self._raw_pool.close()
         if pool is None:
             return
         try:

@@ -17,7 +17,7 @@ from sqlgate.errors import PgError
 from sqlgate.pgproto import oids
 from sqlgate.sources.mysql import format_query
 from sqlgate.sources.registry import open_source
-from tests.support.sources import closed_port, collect, eventually
+from tests.support.sources import closed_port, collect, until
 
 pytestmark = pytest.mark.mariadb
 
@@ -127,11 +127,11 @@ async def test_cancel_kills_the_query_on_the_server(source: Any, admin: Any) -> 
             await cursor.close()
 
     task = asyncio.create_task(consume())
-    assert await eventually(lambda: _positive(running(admin, marker)))
+    assert await until(lambda: running(admin, marker), lambda n: n > 0)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert await eventually(lambda: _zero(running(admin, marker)), timeout=5)
+    assert await until(lambda: running(admin, marker), lambda n: n == 0, timeout=5)
     assert await collect(await source.open_cursor("SELECT 1", [])) == [(1,)]
 
 
@@ -142,7 +142,7 @@ async def test_close_before_the_end_kills_the_query(source: Any, admin: Any) -> 
     assert len(await anext(batches)) == 2
     await batches.aclose()
     await cursor.close()
-    assert await eventually(lambda: _zero(running(admin, marker)), timeout=5)
+    assert await until(lambda: running(admin, marker), lambda n: n == 0, timeout=5)
 
 
 async def test_timeout_gives_57014_and_kills(source: Any, admin: Any) -> None:
@@ -151,7 +151,7 @@ async def test_timeout_gives_57014_and_kills(source: Any, admin: Any) -> None:
         await collect(await source.open_cursor(SLOW.format(marker=marker), [], timeout=0.5))
     assert info.value.sqlstate == "57014"
     assert info.value.message == "canceling statement due to statement timeout"
-    assert await eventually(lambda: _zero(running(admin, marker)), timeout=5)
+    assert await until(lambda: running(admin, marker), lambda n: n == 0, timeout=5)
     assert await collect(await source.open_cursor("SELECT 2", [])) == [(2,)]
 
 
@@ -180,7 +180,7 @@ async def test_connection_killed_mid_query_gives_08006_then_recovers(source: Any
         return await collect(await source.open_cursor(SLOW.format(marker=marker), []), batch_size=10)
 
     task = asyncio.create_task(consume())
-    assert await eventually(lambda: _positive(running(admin, marker)))
+    assert await until(lambda: running(admin, marker), lambda n: n > 0)
     ids = await run(admin, f"SELECT id FROM information_schema.processlist WHERE info LIKE '%{marker}%' "
                            "AND info NOT LIKE '%processlist%'")  # fmt: skip
     for (thread_id,) in ids:
@@ -249,14 +249,6 @@ async def test_sessions_are_utc_and_version(source: Any) -> None:
     assert await collect(await source.open_cursor("SELECT @@session.time_zone", [])) == [("+00:00",)]
     assert "MariaDB" in await source.server_version() or (await source.server_version())[0].isdigit()
     assert source.dialect == "mysql" and source.paramstyle == "format"
-
-
-async def _positive(value: Any) -> bool:
-    return (await value) > 0
-
-
-async def _zero(value: Any) -> bool:
-    return (await value) == 0
 
 
 async def test_close_lets_running_queries_finish(mysql_database: dict[str, Any]) -> None:

@@ -14,7 +14,7 @@ import pytest
 from sqlgate.errors import PgError
 from sqlgate.pgproto import oids
 from sqlgate.sources.registry import open_source
-from tests.support.sources import closed_port, collect, db_params_from_url, eventually
+from tests.support.sources import closed_port, collect, db_params_from_url, pg_active, pg_terminate, until
 
 TYPES_DDL = """
 CREATE TYPE mood AS ENUM ('sad', 'happy');
@@ -70,14 +70,6 @@ async def test_streams_in_batches_with_bounded_memory(pg_source: Any) -> None:
     assert peak < 8 * 1024 * 1024, f"peak traced memory {peak} bytes"
 
 
-async def active_queries(admin: Any, needle: str) -> int:
-    return await admin.fetchval(
-        "SELECT count(*) FROM pg_stat_activity"
-        " WHERE state = 'active' AND query LIKE $1 AND pid <> pg_backend_pid()",
-        f"%{needle}%",
-    )
-
-
 async def test_cancelling_the_task_cancels_the_query_on_the_server(pg_source: Any, pg_admin: Any) -> None:
     marker = "cancel_me_" + uuid.uuid4().hex[:8]
     cursor = await pg_source.open_cursor(f"SELECT pg_sleep(60), '{marker}' AS m", [])
@@ -90,11 +82,11 @@ async def test_cancelling_the_task_cancels_the_query_on_the_server(pg_source: An
             await cursor.close()
 
     task = asyncio.create_task(consume())
-    assert await eventually(lambda: _positive(active_queries(pg_admin, marker)))
+    assert await until(lambda: pg_active(pg_admin, marker), lambda n: n > 0)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert await eventually(lambda: _zero(active_queries(pg_admin, marker)), timeout=5)
+    assert await until(lambda: pg_active(pg_admin, marker), lambda n: n == 0, timeout=5)
     # The source (and its pool) keeps working.
     assert await collect(await pg_source.open_cursor("SELECT 1", [])) == [(1,)]
 
@@ -106,7 +98,7 @@ async def test_timeout_gives_57014_and_the_query_stops(pg_source: Any, pg_admin:
         await collect(cursor)
     assert info.value.sqlstate == "57014"
     assert info.value.message == "canceling statement due to statement timeout"
-    assert await eventually(lambda: _zero(active_queries(pg_admin, marker)), timeout=5)
+    assert await until(lambda: pg_active(pg_admin, marker), lambda n: n == 0, timeout=5)
     assert await collect(await pg_source.open_cursor("SELECT 2", [])) == [(2,)]
 
 
@@ -148,12 +140,8 @@ async def test_backend_killed_mid_query_gives_08006_then_the_next_query_works(
         return await collect(cursor)
 
     task = asyncio.create_task(consume())
-    assert await eventually(lambda: _positive(active_queries(pg_admin, marker)))
-    await pg_admin.execute(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-        " WHERE query LIKE $1 AND pid <> pg_backend_pid()",
-        f"%{marker}%",
-    )
+    assert await until(lambda: pg_active(pg_admin, marker), lambda n: n > 0)
+    await pg_terminate(pg_admin, marker)
     with pytest.raises(PgError) as info:
         await task
     assert info.value.sqlstate == "08006"
@@ -246,11 +234,3 @@ async def test_close_while_unfinished_releases_the_connection(pg_source: Any, pg
     assert not await pg_admin.fetchval(
         "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sqlgate' AND state <> 'idle'"
     )
-
-
-async def _positive(value: Any) -> bool:
-    return (await value) > 0
-
-
-async def _zero(value: Any) -> bool:
-    return (await value) == 0

@@ -56,3 +56,43 @@ async def collect(cursor: Any, batch_size: int = 1000) -> list[tuple[Any, ...]]:
     finally:
         await cursor.close()
     return rows
+
+
+async def until(
+    count: Callable[[], Awaitable[int]], predicate: Callable[[int], bool], timeout: float = 10.0
+) -> bool:
+    """Poll ``count()`` until ``predicate`` holds for it (or ``timeout`` seconds passed)."""
+
+    async def check() -> bool:
+        return predicate(await count())
+
+    return await eventually(check, timeout)
+
+
+async def pg_active(admin: Any, marker: str) -> int:
+    """How many other sessions are running a query containing ``marker`` (pg_stat_activity)."""
+    return int(
+        await admin.fetchval(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE state = 'active' AND query LIKE $1 AND pid <> pg_backend_pid()",
+            f"%{marker}%",
+        )
+    )
+
+
+async def pg_terminate(admin: Any, marker: str) -> None:
+    """pg_terminate_backend every other session whose query contains ``marker``."""
+    await admin.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        " WHERE query LIKE $1 AND pid <> pg_backend_pid()",
+        f"%{marker}%",
+    )
+
+
+async def pg_sqlgate_states(admin: Any) -> list[str]:
+    """States of the sqlgate sessions on the admin connection's database."""
+    rows = await admin.fetch(
+        "SELECT state FROM pg_stat_activity"
+        " WHERE application_name = 'sqlgate' AND datname = current_database()"
+    )
+    return [row["state"] for row in rows]
