@@ -63,6 +63,23 @@ async def stream(source: Any, sql: str, batch: int) -> dict[str, float]:
             "rss_growth_mb": round((peak - start_rss) / 2**20, 1)}  # fmt: skip
 
 
+async def passthrough(source: Any, sql: str, batch: int) -> dict[str, float]:
+    """The pass-through path: DataRow bytes as PostgreSQL sent them (what the wire would write)."""
+    start_rss = peak = rss_bytes()
+    started = time.perf_counter()
+    cursor = await source.open_passthrough(sql, [], batch_rows=batch)
+    rows = 0
+    async for _data, count in cursor.chunks():
+        rows += count
+        if cursor.batch_count % 50 == 0:
+            peak = max(peak, rss_bytes())
+    await cursor.close()
+    elapsed = time.perf_counter() - started
+    peak = max(peak, rss_bytes())
+    return {"rows": rows, "seconds": round(elapsed, 3), "rows_per_s": round(rows / elapsed),
+            "rss_growth_mb": round((peak - start_rss) / 2**20, 1)}  # fmt: skip
+
+
 async def raw_pg_frames(host: str, port: int, user: str, database: str, sql: str) -> dict[str, float]:
     """Floor: read the protocol stream and find DataRow boundaries, nothing else (trust auth only)."""
     reader, writer = await asyncio.open_connection(host, port, limit=1 << 20)
@@ -137,6 +154,8 @@ async def bench_postgres(rows: int, batches: list[int]) -> dict[str, Any]:
         try:
             for batch in batches:
                 results[f"sqlgate postgres batches({batch})"] = await stream(source, sql, batch)
+            for batch in batches:
+                results[f"sqlgate postgres pass-through({batch})"] = await passthrough(source, sql, batch)
         finally:
             await source.close()
     finally:
