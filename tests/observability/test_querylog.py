@@ -143,7 +143,7 @@ async def test_database_down_drops_and_counts_without_blocking() -> None:
 
 
 async def test_writer_recovers_when_the_database_comes_back(pg_server: PgServer) -> None:
-    from tests.observability.conftest import QUERYLOG_DDL
+    from sqlgate.metastore.migrate import upgrade
 
     name = unique_name("sqlgate_qlog")
     dsn = pg_server.url_for(name)
@@ -158,9 +158,9 @@ async def test_writer_recovers_when_the_database_comes_back(pg_server: PgServer)
     admin = await asyncpg.connect(pg_server.url)
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
+        await upgrade(dsn)
         conn = await asyncpg.connect(dsn)
         try:
-            await conn.execute(QUERYLOG_DDL)
             await conn.execute("INSERT INTO public.users (id) VALUES ($1)", user)
             await conn.execute(
                 "INSERT INTO public.datasources (id, user_id, name, db_type) VALUES ($1, $2, 'd', 'X')",
