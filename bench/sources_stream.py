@@ -47,37 +47,48 @@ def rss_bytes() -> int:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-async def stream(source: Any, sql: str, batch: int) -> dict[str, float]:
+async def measure(counts: Any) -> dict[str, float]:
+    """Consume ``counts`` (an async iterator of row counts) and report rows/s and RSS growth."""
     start_rss = peak = rss_bytes()
     started = time.perf_counter()
-    cursor = await source.open_cursor(sql, [])
-    rows = 0
-    async for chunk in cursor.batches(batch):
-        rows += len(chunk)
-        if cursor.batch_count % 50 == 0:
+    rows = steps = 0
+    async for count in counts:
+        rows += count
+        steps += 1
+        if steps % 50 == 0:
             peak = max(peak, rss_bytes())
-    await cursor.close()
     elapsed = time.perf_counter() - started
     peak = max(peak, rss_bytes())
     return {"rows": rows, "seconds": round(elapsed, 3), "rows_per_s": round(rows / elapsed),
             "rss_growth_mb": round((peak - start_rss) / 2**20, 1)}  # fmt: skip
+
+
+async def stream(source: Any, sql: str, batch: int) -> dict[str, float]:
+    """The record path: Python values in batches (``open_cursor().batches()``)."""
+
+    async def counts() -> Any:
+        cursor = await source.open_cursor(sql, [])
+        try:
+            async for rows in cursor.batches(batch):
+                yield len(rows)
+        finally:
+            await cursor.close()
+
+    return await measure(counts())
 
 
 async def passthrough(source: Any, sql: str, batch: int) -> dict[str, float]:
     """The pass-through path: DataRow bytes as PostgreSQL sent them (what the wire would write)."""
-    start_rss = peak = rss_bytes()
-    started = time.perf_counter()
-    cursor = await source.open_passthrough(sql, [], batch_rows=batch)
-    rows = 0
-    async for _data, count in cursor.chunks():
-        rows += count
-        if cursor.batch_count % 50 == 0:
-            peak = max(peak, rss_bytes())
-    await cursor.close()
-    elapsed = time.perf_counter() - started
-    peak = max(peak, rss_bytes())
-    return {"rows": rows, "seconds": round(elapsed, 3), "rows_per_s": round(rows / elapsed),
-            "rss_growth_mb": round((peak - start_rss) / 2**20, 1)}  # fmt: skip
+
+    async def counts() -> Any:
+        cursor = await source.open_passthrough(sql, [], batch_rows=batch)
+        try:
+            async for _data, count in cursor.chunks():
+                yield count
+        finally:
+            await cursor.close()
+
+    return await measure(counts())
 
 
 async def raw_pg_frames(host: str, port: int, user: str, database: str, sql: str) -> dict[str, float]:

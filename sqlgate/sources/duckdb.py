@@ -36,8 +36,9 @@ from sqlgate.errors import (
 from sqlgate.pgproto import oids
 from sqlgate.sources.base import SourceColumn
 from sqlgate.sources.cursor import Converters, GatedCursor, apply_converters
+from sqlgate.sources.driver import DriverSource
 from sqlgate.sources.failures import cannot_connect, datasource_error
-from sqlgate.sources.limits import Deadline, QueryGate, within
+from sqlgate.sources.limits import Deadline, within
 from sqlgate.sources.options import SourceOptions
 from sqlgate.sources.params import ConnectionSettings
 
@@ -46,21 +47,15 @@ log = logging.getLogger("sqlgate.sources")
 MEMORY = ":memory:"
 
 
-class DuckDBSource:
+class DuckDBSource(DriverSource):
     """A DuckDB database (file or in-memory) with a thread pool for its queries."""
 
     dialect = "duckdb"
+    PARAMSTYLE = "qmark"
 
     def __init__(self, settings: ConnectionSettings, options: SourceOptions) -> None:
         self._path = settings.database or MEMORY
-        self._options = options
-        self._name = options.name
-        self._gate = QueryGate(
-            options.concurrency,
-            queue_timeout=options.queue_timeout,
-            max_queued=options.max_queued_queries,
-            name=options.name,
-        )
+        super().__init__(settings, options)
         self._executor = ThreadPoolExecutor(
             max_workers=options.concurrency, thread_name_prefix="sqlgate-duckdb"
         )
@@ -75,14 +70,6 @@ class DuckDBSource:
             log.warning(
                 "datasource %s: db_params keys not used by sqlgate: %s", self._name, ", ".join(ignored)
             )
-
-    @property
-    def paramstyle(self) -> str:
-        return "qmark"
-
-    @property
-    def gate(self) -> QueryGate:
-        return self._gate
 
     async def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
@@ -197,7 +184,7 @@ class DuckDBCursor(GatedCursor):
                 await asyncio.shield(worker)
             raise
         except duckdb.Error as exc:
-            raise _error(self._source._name, exc) from None
+            raise _error(self._source.name, exc) from None
         finally:
             self._worker = None
 

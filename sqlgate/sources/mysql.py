@@ -42,8 +42,9 @@ from sqlgate.errors import (
 from sqlgate.pgproto import oids
 from sqlgate.sources.base import SourceColumn
 from sqlgate.sources.cursor import Converters, GatedCursor, apply_converters
+from sqlgate.sources.driver import DriverSource
 from sqlgate.sources.failures import cannot_connect, connection_lost, connection_reason, datasource_error
-from sqlgate.sources.limits import Deadline, QueryGate, within
+from sqlgate.sources.limits import Deadline, within
 from sqlgate.sources.options import SourceOptions
 from sqlgate.sources.params import ConnectionSettings
 
@@ -82,34 +83,19 @@ _SQLSTATES = {
 _SESSION_SETUP = "SET SESSION TRANSACTION READ ONLY; SET time_zone = '+00:00'"
 
 
-class MySQLSource:
+class MySQLSource(DriverSource):
     """A MySQL or MariaDB datasource: one asyncmy pool, created on first use."""
 
     dialect = "mysql"
+    PARAMSTYLE = "format"
 
     def __init__(self, settings: ConnectionSettings, options: SourceOptions) -> None:
-        self._settings = settings
-        self._options = options
-        self._name = options.name
-        self._gate = QueryGate(
-            options.concurrency,
-            queue_timeout=options.queue_timeout,
-            max_queued=options.max_queued_queries,
-            name=options.name,
-        )
+        super().__init__(settings, options)
         self._pool: Any = None
         self._pool_lock = asyncio.Lock()
         self._control: Any = None  # the connection KILL QUERY is sent on
         self._control_lock = asyncio.Lock()
         self._closed = False
-
-    @property
-    def paramstyle(self) -> str:
-        return "format"
-
-    @property
-    def gate(self) -> QueryGate:
-        return self._gate
 
     def _connect_kwargs(self) -> dict[str, Any]:
         s = self._settings

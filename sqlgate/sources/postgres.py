@@ -27,8 +27,9 @@ from sqlgate.errors import INVALID_TEXT_REPRESENTATION, SYSTEM_ERROR, PgError
 from sqlgate.pgproto import oids
 from sqlgate.sources.base import SourceColumn
 from sqlgate.sources.cursor import Converters, GatedCursor, apply_converters
+from sqlgate.sources.driver import DriverSource
 from sqlgate.sources.failures import cannot_connect, connection_lost, connection_reason
-from sqlgate.sources.limits import Deadline, QueryGate, within
+from sqlgate.sources.limits import Deadline, within
 from sqlgate.sources.options import SourceOptions
 from sqlgate.sources.params import ConnectionSettings
 from sqlgate.sources.pgraw import RawConnection, RawPool
@@ -40,43 +41,19 @@ if TYPE_CHECKING:
 _SHUTDOWN_STATES = frozenset({"57P01", "57P02", "57P03"})
 
 
-class PostgresSource:
+class PostgresSource(DriverSource):
     """A PostgreSQL datasource: one asyncpg pool, created on first use."""
 
     dialect = "postgres"
+    PARAMSTYLE = "numeric"
 
     def __init__(self, settings: ConnectionSettings, options: SourceOptions) -> None:
-        self._settings = settings
-        self._options = options
-        self._name = options.name
-        self._gate = QueryGate(
-            options.concurrency,
-            queue_timeout=options.queue_timeout,
-            max_queued=options.max_queued_queries,
-            name=options.name,
-        )
+        super().__init__(settings, options)
         self._pool: asyncpg.Pool | None = None
         self._pool_lock = asyncio.Lock()
         self._raw_pool: RawPool | None = None
         self._closed = False
         self._background: set[asyncio.Future[Any]] = set()
-
-    @property
-    def paramstyle(self) -> str:
-        return "numeric"
-
-    @property
-    def gate(self) -> QueryGate:
-        """The query slots of this datasource (for metrics)."""
-        return self._gate
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def options(self) -> SourceOptions:
-        return self._options
 
     # --- pass-through: DataRow bytes forwarded without decoding (see sources.passthrough) ---
 

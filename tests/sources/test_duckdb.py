@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import datetime
 import decimal
-import tracemalloc
 import uuid
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ import pytest
 from sqlgate.errors import PgError
 from sqlgate.pgproto import oids
 from sqlgate.sources.registry import open_source
-from tests.support.sources import collect
+from tests.support.sources import collect, stream_traced
 
 # Queries DuckDB needs minutes for: only an interrupt ends them in test time. ENDLESS blocks in
 # execute() (an aggregate); SLOW_STREAM starts streaming at once, then takes minutes per batch.
@@ -78,23 +77,10 @@ async def test_types_and_nulls(duck: Any) -> None:
 
 
 async def test_streams_in_batches_with_bounded_memory(duck: Any) -> None:
-    tracemalloc.start()
-    try:
-        cursor = await duck.open_cursor(
-            "SELECT range AS g, repeat('x', 200) AS filler FROM range(100000)", []
-        )
-        total = checksum = 0
-        async for batch in cursor.batches(1000):
-            assert len(batch) <= 1000
-            total += len(batch)
-            checksum += sum(row[0] for row in batch)
-        await cursor.close()
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    assert total == 100000 and checksum == 99999 * 100000 // 2
-    assert cursor.batch_count == 100
-    assert peak < 8 * 1024 * 1024, f"peak traced memory {peak} bytes"
+    seen = await stream_traced(duck, "SELECT range AS g, repeat('x', 200) AS filler FROM range(100000)", 1000)
+    assert (seen.rows, seen.first_column_sum, seen.batches) == (100000, 99999 * 100000 // 2, 100)
+    # The whole result is ~25 MB as Python objects; one batch is ~0.25 MB.
+    assert seen.peak_bytes < 8 * 1024 * 1024, f"peak traced memory {seen.peak_bytes} bytes"
 
 
 async def test_cancel_interrupts_the_query_and_frees_the_thread(duckdb_file: str) -> None:

@@ -17,7 +17,7 @@ from sqlgate.errors import PgError
 from sqlgate.pgproto import oids
 from sqlgate.sources.mysql import format_query
 from sqlgate.sources.registry import open_source
-from tests.support.sources import closed_port, collect, until
+from tests.support.sources import cancel_while_running, closed_port, collect, drain, stream_traced, until
 
 pytestmark = pytest.mark.mariadb
 
@@ -98,40 +98,15 @@ async def test_types_and_nulls(source: Any, admin: Any) -> None:
 
 
 async def test_streams_in_batches_with_bounded_memory(source: Any) -> None:
-    tracemalloc.start()
-    try:
-        cursor = await source.open_cursor("SELECT seq, REPEAT('x', 200) AS filler FROM seq_1_to_100000", [])
-        total = checksum = 0
-        async for batch in cursor.batches(1000):
-            assert len(batch) <= 1000
-            total += len(batch)
-            checksum += sum(row[0] for row in batch)
-        await cursor.close()
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    assert total == 100000 and checksum == 100000 * 100001 // 2
-    assert cursor.batch_count == 100
-    assert peak < 8 * 1024 * 1024, f"peak traced memory {peak} bytes"
+    seen = await stream_traced(source, "SELECT seq, REPEAT('x', 200) AS filler FROM seq_1_to_100000", 1000)
+    assert (seen.rows, seen.first_column_sum, seen.batches) == (100000, 100000 * 100001 // 2, 100)
+    # The whole result is ~25 MB as Python objects; one batch is ~0.25 MB.
+    assert seen.peak_bytes < 8 * 1024 * 1024, f"peak traced memory {seen.peak_bytes} bytes"
 
 
 async def test_cancel_kills_the_query_on_the_server(source: Any, admin: Any) -> None:
     marker = "cancel_" + uuid.uuid4().hex[:8]
-
-    async def consume() -> None:
-        cursor = await source.open_cursor(SLOW.format(marker=marker), [])
-        try:
-            async for _ in cursor.batches(100):
-                pass
-        finally:
-            await cursor.close()
-
-    task = asyncio.create_task(consume())
-    assert await until(lambda: running(admin, marker), lambda n: n > 0)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    assert await until(lambda: running(admin, marker), lambda n: n == 0, timeout=5)
+    await cancel_while_running(drain(source, SLOW.format(marker=marker)), lambda: running(admin, marker))
     assert await collect(await source.open_cursor("SELECT 1", [])) == [(1,)]
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import datetime
 import decimal
-import tracemalloc
 import uuid
 from typing import Any
 
@@ -14,7 +13,17 @@ import pytest
 from sqlgate.errors import PgError
 from sqlgate.pgproto import oids
 from sqlgate.sources.registry import open_source
-from tests.support.sources import closed_port, collect, db_params_from_url, pg_active, pg_terminate, until
+from tests.support.sources import (
+    cancel_while_running,
+    closed_port,
+    collect,
+    db_params_from_url,
+    drain,
+    pg_active,
+    pg_terminate,
+    stream_traced,
+    until,
+)
 
 TYPES_DDL = """
 CREATE TYPE mood AS ENUM ('sad', 'happy');
@@ -50,43 +59,18 @@ async def test_types_map_to_postgres_oids_and_values_round_trip(pg_source: Any, 
 
 
 async def test_streams_in_batches_with_bounded_memory(pg_source: Any) -> None:
-    sql = "SELECT g, repeat('x', 200) AS filler FROM generate_series(1, 100000) AS g"
-    tracemalloc.start()
-    try:
-        cursor = await pg_source.open_cursor(sql, [])
-        total = 0
-        checksum = 0
-        async for batch in cursor.batches(1000):
-            assert len(batch) <= 1000
-            total += len(batch)
-            checksum += sum(row[0] for row in batch)
-        await cursor.close()
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    assert total == 100000 and checksum == 100000 * 100001 // 2
-    assert cursor.batch_count == 100
+    seen = await stream_traced(
+        pg_source, "SELECT g, repeat('x', 200) AS filler FROM generate_series(1, 100000) AS g", 1000
+    )
+    assert (seen.rows, seen.first_column_sum, seen.batches) == (100000, 100000 * 100001 // 2, 100)
     # The whole result is ~25 MB as Python objects; one batch is ~0.25 MB.
-    assert peak < 8 * 1024 * 1024, f"peak traced memory {peak} bytes"
+    assert seen.peak_bytes < 8 * 1024 * 1024, f"peak traced memory {seen.peak_bytes} bytes"
 
 
 async def test_cancelling_the_task_cancels_the_query_on_the_server(pg_source: Any, pg_admin: Any) -> None:
     marker = "cancel_me_" + uuid.uuid4().hex[:8]
-    cursor = await pg_source.open_cursor(f"SELECT pg_sleep(60), '{marker}' AS m", [])
-
-    async def consume() -> None:
-        try:
-            async for _ in cursor.batches(100):
-                pass
-        finally:
-            await cursor.close()
-
-    task = asyncio.create_task(consume())
-    assert await until(lambda: pg_active(pg_admin, marker), lambda n: n > 0)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    assert await until(lambda: pg_active(pg_admin, marker), lambda n: n == 0, timeout=5)
+    query = drain(pg_source, f"SELECT pg_sleep(60), '{marker}' AS m")
+    await cancel_while_running(query, lambda: pg_active(pg_admin, marker))
     # The source (and its pool) keeps working.
     assert await collect(await pg_source.open_cursor("SELECT 1", [])) == [(1,)]
 

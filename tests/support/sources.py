@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import tracemalloc
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+import pytest
 
 
 def db_params_from_url(url: str, database: str | None = None) -> dict[str, Any]:
@@ -96,3 +100,53 @@ async def pg_sqlgate_states(admin: Any) -> list[str]:
         " WHERE application_name = 'sqlgate' AND datname = current_database()"
     )
     return [row["state"] for row in rows]
+
+
+@dataclass(frozen=True)
+class Streamed:
+    """What :func:`stream_traced` saw."""
+
+    rows: int
+    first_column_sum: int
+    batches: int
+    peak_bytes: int  # tracemalloc peak while streaming
+
+
+async def stream_traced(source: Any, sql: str, batch_size: int) -> Streamed:
+    """Stream ``sql`` through ``source`` in batches (checking their size) under tracemalloc."""
+    tracemalloc.start()
+    try:
+        cursor = await source.open_cursor(sql, [])
+        rows = total = 0
+        try:
+            async for batch in cursor.batches(batch_size):
+                assert len(batch) <= batch_size
+                rows += len(batch)
+                total += sum(row[0] for row in batch)
+        finally:
+            await cursor.close()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return Streamed(rows, total, cursor.batch_count, peak)
+
+
+async def drain(source: Any, sql: str, batch_size: int = 100) -> None:
+    """Open ``sql`` and read it to the end (closing the cursor whatever happens)."""
+    cursor = await source.open_cursor(sql, [])
+    try:
+        async for _ in cursor.batches(batch_size):
+            pass
+    finally:
+        await cursor.close()
+
+
+async def cancel_while_running(query: Awaitable[Any], running: Callable[[], Awaitable[int]]) -> None:
+    """Run ``query`` in a task, wait until the datasource shows it running, cancel the task, and
+    wait until the datasource no longer runs it."""
+    task = asyncio.ensure_future(query)
+    assert await until(running, lambda n: n > 0), "the query never showed up on the datasource"
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await until(running, lambda n: n == 0, timeout=5), "the query kept running after the cancel"
