@@ -5,6 +5,11 @@ the result in bounded batches. Cancellation is cooperative with asyncio: cancell
 iterates a cursor must cancel the query on the datasource. Failures surface as
 :class:`sqlgate.errors.PgError` with SQLSTATE 08006 (connection lost / datasource down), 57014
 (timeout or cancel) or the datasource's own SQLSTATE where it has one (PostgreSQL), else 58000.
+
+Optional capability: a source with ``supports_passthrough = True`` (PostgreSQL) also has
+``open_passthrough(sql, params, *, result_formats=(), timeout=None, batch_rows=5000)``, whose cursor
+yields the datasource's own DataRow messages (``chunks()`` -> ``(bytes, row count)``) in the client's
+result formats, for the wire to write unchanged (``RowBatch.encoded``). See sources.passthrough.
 """
 
 from __future__ import annotations

@@ -14,7 +14,6 @@ Sync when the cursor is closed.
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import decimal
 import math
@@ -239,17 +238,14 @@ class PassthroughCursor(SlotCursor):
             self._release(reusable=False)
             return
         # Finished, failed, or suspended between batches: Sync ends the implicit transaction (and the
-        # portal); the connection is reusable once ReadyForQuery arrives.
+        # portal). Its ReadyForQuery is read by the connection's next user, so closing costs no
+        # round trip (the server handles the Sync at once: no transaction stays open).
         try:
             conn.send(SYNC)
-            async with asyncio.timeout(self._source.options.connect_timeout or 10):
-                while True:
-                    kind, _ = await conn.read_message()
-                    if kind == b"Z":
-                        break
-        except (ConnectionBroken, TimeoutError):
+        except ConnectionBroken:
             self._release(reusable=False)
             return
+        conn.pending_ready += 1
         self._release(reusable=True)
 
     def _release(self, *, reusable: bool) -> None:

@@ -119,6 +119,9 @@ class RawConnection:
         self.server_version = ""
         self.broken = False
         self.last_used = time.monotonic()
+        # Syncs sent whose ReadyForQuery has not been read yet: a cursor's close sends Sync and
+        # returns at once; the next user of the connection reads the answer first.
+        self.pending_ready = 0
 
     # --- start-up ---
 
@@ -220,6 +223,13 @@ class RawConnection:
             raise ConnectionBroken(str(exc)) from None
         return head[:1], body
 
+    async def wait_ready(self) -> None:
+        """Read up to the ReadyForQuery of every Sync sent so far (ConnectionBroken on failure)."""
+        while self.pending_ready:
+            kind, _ = await self.read_message()
+            if kind == b"Z":
+                self.pending_ready -= 1
+
     async def read_chunk(self) -> bytes:
         """Whatever bytes have arrived (at least one); ConnectionBroken at end of stream."""
         try:
@@ -309,6 +319,13 @@ class RawPool:
             if self._idle_timeout and now - conn.last_used > self._idle_timeout:
                 conn.close()
                 continue
+            if conn.pending_ready:
+                try:
+                    async with asyncio.timeout(self._connect_timeout or None):
+                        await conn.wait_ready()
+                except (ConnectionBroken, TimeoutError):
+                    conn.close()
+                    continue
             self._in_use.add(conn)
             return conn, False
         try:

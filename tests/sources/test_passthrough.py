@@ -17,6 +17,7 @@ from sqlgate.sources.registry import open_source
 from tests.support.sources import (
     closed_port,
     db_params_from_url,
+    eventually,
     pg_active,
     pg_sqlgate_states,
     pg_terminate,
@@ -159,7 +160,8 @@ async def test_errors_keep_sqlstate_and_the_connection_is_reused(pg_source: Any,
         await fetch_all(await pg_source.open_passthrough("CREATE TABLE sneaky (x int)", []))
     assert info.value.sqlstate == "25006"
     assert await fetch_all(await pg_source.open_passthrough("SELECT 5", [])) == [[b"5"]]
-    assert await pg_sqlgate_states(pg_admin) == ["idle"]  # every failure above left it usable
+    # Every failure above left the one connection usable (close's Sync is answered asynchronously).
+    assert await eventually(lambda: _states_are(pg_admin, ["idle"]))
 
 
 async def test_close_between_batches_keeps_the_connection(pg_source: Any, pg_admin: Any) -> None:
@@ -171,7 +173,7 @@ async def test_close_between_batches_keeps_the_connection(pg_source: Any, pg_adm
     await cursor.close()
     await cursor.close()
     assert await fetch_all(await pg_source.open_passthrough("SELECT 6", [])) == [[b"6"]]
-    assert await pg_sqlgate_states(pg_admin) == ["idle"]
+    assert await eventually(lambda: _states_are(pg_admin, ["idle"]))
 
 
 async def test_cancel_and_timeout_stop_the_query(pg_source: Any, pg_admin: Any) -> None:
@@ -243,3 +245,7 @@ async def test_session_settings_fix_the_output(pg_database: str) -> None:
         assert await fetch_all(cursor) == [[b"UTC", b"ISO, MDY", b"on"]]
     finally:
         await source.close()
+
+
+async def _states_are(admin: Any, expected: list[str]) -> bool:
+    return await pg_sqlgate_states(admin) == expected
