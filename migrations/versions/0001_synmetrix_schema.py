@@ -590,7 +590,10 @@ def _create_triggers() -> None:
 
 
 def upgrade() -> None:
-    _sql("CREATE EXTENSION IF NOT EXISTS pgcrypto")
+    # Synmetrix installs pgcrypto, but the schema only needs gen_random_uuid(), which is built into
+    # PostgreSQL 13+; servers without the extension (the embedded one of ``sqlgate demo``) work too.
+    if _rows("SELECT 1 FROM pg_available_extensions WHERE name = 'pgcrypto'"):
+        _sql("CREATE EXTENSION IF NOT EXISTS pgcrypto")
     _sql("CREATE EXTENSION IF NOT EXISTS citext")
     _sql("CREATE SCHEMA IF NOT EXISTS auth")
     _create_tables()

