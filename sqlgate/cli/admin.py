@@ -14,6 +14,7 @@ from functools import partial
 from typing import Any
 
 from sqlgate.cli.main import CliError, add_common_options
+from sqlgate.cli.model_check import validate_for_push
 from sqlgate.cli.output import fields, table, wrap
 from sqlgate.cli.runner import run_metadata_operation, warn
 from sqlgate.metastore import admin
@@ -517,7 +518,13 @@ def _register_models(sub: argparse._SubParsersAction) -> None:
     _finish(
         push,
         lambda a: _run(
-            a, admin.push_models, team=a.team, datasource=a.datasource, paths=a.paths, branch=a.branch
+            a,
+            admin.push_models,
+            team=a.team,
+            datasource=a.datasource,
+            paths=a.paths,
+            branch=a.branch,
+            validate=validate_for_push,
         ),
         _push_text,
     )

@@ -173,6 +173,7 @@ async def prepare(
 
 async def _ensure_objects(engine: Any, data_file: Path, pushed_checksum: str | None) -> str:
     """User, team, datasource and models (each created only when missing); the models' checksum."""
+    from sqlgate.cli.model_check import validate_for_push
     from sqlgate.metastore.admin import (
         ConflictError,
         ModelSource,
@@ -204,7 +205,9 @@ async def _ensure_objects(engine: Any, data_file: Path, pushed_checksum: str | N
     ]
     checksum = version_checksum(sources)
     if checksum != pushed_checksum:
-        await push_model_sources(engine, team=DEMO_TEAM, datasource=DEMO_DATASOURCE, sources=sources)
+        await push_model_sources(
+            engine, team=DEMO_TEAM, datasource=DEMO_DATASOURCE, sources=sources, validate=validate_for_push
+        )
     return checksum
 
 

@@ -25,6 +25,32 @@ if TYPE_CHECKING:
 log = logging.getLogger("sqlgate.sources")
 
 
+# The sqlglot dialect SQL is generated in for each Synmetrix db_type (upper-case, as stored). Types
+# without a driver here still map, so models for them can be validated and their SQL generated.
+SQL_DIALECTS: dict[str, str] = {
+    "POSTGRES": "postgres",
+    "MYSQL": "mysql",
+    "DUCKDB": "duckdb",
+    "CLICKHOUSE": "clickhouse",
+    "BIGQUERY": "bigquery",
+    "SNOWFLAKE": "snowflake",
+    "TRINO": "trino",
+    "PRESTODB": "presto",
+    "REDSHIFT": "redshift",
+    "MSSQL": "tsql",
+    "DATABRICKS-JDBC": "databricks",
+    "ATHENA": "athena",
+    "HIVE": "hive",
+    "QUESTDB": "postgres",
+    "MATERIALIZE": "postgres",
+}
+
+
+def sql_dialect(db_type: str) -> str | None:
+    """The sqlglot dialect for a Synmetrix ``db_type`` (any case), or None when sqlgate knows none."""
+    return SQL_DIALECTS.get(db_type.strip().upper())
+
+
 def open_source(db_type: str, db_params: Mapping[str, Any] | str | None, **options: Any) -> Source:
     """A :class:`~sqlgate.sources.base.Source` for a Synmetrix datasource.
 

@@ -9,6 +9,7 @@ JS models yet. Full semantic validation (members, joins, SQL) belongs to :mod:`s
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,12 @@ class ModelSource:
 
 class ModelFileError(InvalidInputError):
     """A model file is unreadable or invalid; the message names the file and line."""
+
+
+# Full model validation lives in the semantic layer, which the metastore may not import: callers
+# (the CLI, the demo) pass it in. Given the YAML files as (name, code) and the datasource's db_type,
+# it returns (errors, warnings) as one-line messages naming file, line and member.
+ModelValidator = Callable[[Sequence[tuple[str, str]], str], tuple[list[str], list[str]]]
 
 
 def collect_model_files(paths: list[str]) -> list[ModelSource]:
@@ -157,16 +164,22 @@ async def push_models(
     datasource: str,
     paths: list[str],
     branch: str = "main",
+    validate: ModelValidator | None = None,
 ) -> dict[str, Any]:
     """Store the model files at ``paths`` as a new version of ``branch`` of the datasource.
 
     The branch is created when missing (``active`` if the datasource had no branch yet). Rows are
     owned by the team's owner. Returns ``{"version_id", "branch", "branch_id", "branch_status",
     "checksum", "files", "warnings"}``; raises :class:`ModelFileError` (nothing written) when any file
-    is invalid.
+    is invalid. ``validate`` checks the YAML files as the gateway will compile them.
     """
     return await push_model_sources(
-        engine, team=team, datasource=datasource, sources=collect_model_files(paths), branch=branch
+        engine,
+        team=team,
+        datasource=datasource,
+        sources=collect_model_files(paths),
+        branch=branch,
+        validate=validate,
     )
 
 
@@ -177,6 +190,7 @@ async def push_model_sources(
     datasource: str,
     sources: list[ModelSource],
     branch: str = "main",
+    validate: ModelValidator | None = None,
 ) -> dict[str, Any]:
     """:func:`push_models` for files already in memory (``sqlgate demo``, tests)."""
     branch = (branch or "").strip()
@@ -196,6 +210,13 @@ async def push_model_sources(
     async with transaction(engine) as session:
         team_row = await resolve_team(session, team)
         ds = await resolve_datasource(session, team_row, datasource)
+        if validate is not None:
+            yaml_files = [(s.name, s.code) for s in sources if s.name.lower().endswith(YAML_SUFFIXES)]
+            errors, more_warnings = validate(yaml_files, ds.db_type)
+            if errors:
+                count = f"{len(errors)} problems" if len(errors) > 1 else "1 problem"
+                raise ModelFileError(f"nothing pushed, {count}: " + "; ".join(errors))
+            warnings.extend(more_warnings)
         branch_id = as_uuid(branch)
         query = select(Branch).where(Branch.datasource_id == ds.id)
         query = query.where(Branch.id == branch_id) if branch_id else query.where(Branch.name == branch)
