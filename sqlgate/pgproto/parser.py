@@ -66,6 +66,17 @@ class _Framer:
         """Bytes received but not yet returned as messages."""
         return len(self._buf) - self._pos
 
+    def has_complete_frame(self) -> bool:
+        """True when a whole message is buffered (or the next length word is already invalid)."""
+        buf, pos = self._buf, self._pos
+        header = 5 if self.typed else 4
+        if len(buf) - pos < header:
+            return False
+        length = I32.unpack_from(buf, pos + (1 if self.typed else 0))[0]
+        if length < 4 or length > self.max_message_size:
+            return True
+        return len(buf) - pos >= length + (1 if self.typed else 0)
+
     def take_buffered(self) -> bytes:
         """Remove and return the unparsed bytes (used when the stream switches to TLS)."""
         rest = bytes(self._buf[self._pos :])

@@ -131,7 +131,8 @@ def _enum(name: str, *allowed: str) -> Normalizer:
 
 
 def _client_encoding(value: str) -> str:
-    v = value.strip().upper().replace("-", "").replace("_", "")
+    # Like PostgreSQL's clean_encoding_name: only letters and digits count ('utf-8' is UTF8).
+    v = re.sub(r"[^A-Za-z0-9]", "", value).upper()
     if v in ("UTF8", "UNICODE"):
         return "UTF8"
     if v == "SQLASCII":
