@@ -34,7 +34,7 @@ from sqlgate.errors import (
 from sqlgate.observability.logs import connection_log, log_event
 from sqlgate.pgproto import backend as be
 from sqlgate.pgproto import frontend as fe
-from sqlgate.pgproto.parser import FrontendParser, ProtocolError
+from sqlgate.pgproto.parser import FrontendParser
 from sqlgate.planner import gucs
 from sqlgate.planner.session import Session
 from sqlgate.wire.output import ClientGone, Output
@@ -251,7 +251,7 @@ class ClientConnection(asyncio.Protocol):
             self.close_reason = "terminate"
         except FatalError as exc:
             self._send_fatal(exc.error)
-        except ProtocolError as exc:
+        except PgError as exc:  # protocol errors and FATAL start-up errors
             self._send_fatal(exc)
         except _Shutdown:
             self._send_fatal(

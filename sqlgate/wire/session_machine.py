@@ -78,6 +78,7 @@ class Portal:
     formats: list[int]
     encoder: RowEncoder | None
     done: bool = False
+    exhausted: bool = False  # all rows sent, but the last Execute stopped exactly at its row limit
     closed: bool = False
 
     async def release(self) -> None:
@@ -507,7 +508,17 @@ class SessionMachine:
         started = time.perf_counter()
         rows = 0
         try:
-            rows, done = await self._cancellable(self._stream(portal.execution, portal.encoder, msg.max_rows))
+            if portal.exhausted:
+                done = True
+            else:
+                rows, done = await self._cancellable(
+                    self._stream(portal.execution, portal.encoder, msg.max_rows)
+                )
+                if done and 0 < msg.max_rows == rows:
+                    # PostgreSQL does not look ahead: a portal stopped exactly at the limit is suspended,
+                    # and the next Execute completes it with "SELECT 0".
+                    portal.exhausted = True
+                    done = False
         except BaseException as exc:
             self._observe(statement.sql, statement.kind, started, rows, exc)
             self.portals.pop(msg.portal, None)
