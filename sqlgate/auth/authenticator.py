@@ -26,10 +26,12 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeVar
 
+import bcrypt
+
 from sqlgate.auth.context import SecurityContext
 from sqlgate.auth.guards import FailureThrottle, SuccessCache
 from sqlgate.auth.login import build_security_context
-from sqlgate.auth.passwords import dummy_verify, hash_password, is_bcrypt_hash, verify_password
+from sqlgate.auth.passwords import bcrypt_cost, hash_password, is_bcrypt_hash, verify_password
 from sqlgate.auth.scram import SCRAM_SHA_256, SCRAM_SHA_256_PLUS, ScramExchange, ScramFailed, mock_verifier
 from sqlgate.auth.store import CredentialStore
 from sqlgate.auth.verifier import DEFAULT_ITERATIONS, ScramVerifier, make_verifier, parse_verifier
@@ -125,6 +127,9 @@ class Authenticator:
         self._derived: dict[bytes, ScramVerifier] = {}
         self._upgrade_tasks: set[asyncio.Task[None]] = set()
         self._upgrade_attempted: set[str] = set()
+        # The dummy hash checked for unknown users costs what the real hashes cost (last one seen).
+        self._dummy_cost = bcrypt_cost()
+        self._dummy_hashes: dict[int, bytes] = {}
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -254,15 +259,17 @@ class Authenticator:
         password = _decode(PasswordMessage, await conversation.receive()).password
         stored = login.stored_password if login is not None else None
         if login is None or not stored:
-            await self._in_thread(dummy_verify, password)
+            await self._in_thread(self._dummy_check, password)
             raise password_failed(username, "unknown_user" if login is None else "no_password")
+        if is_bcrypt_hash(stored):
+            self._dummy_cost = int(stored[4:6])
         if is_bcrypt_hash(stored) and self.cache.hit(login.credential_id, stored, password):
             ok, legacy = True, False
         else:
             check = await self._in_thread(verify_password, stored, password)
             ok, legacy = check.ok, check.needs_upgrade or _is_legacy_plain(stored)
             if legacy:
-                await self._in_thread(dummy_verify, password)  # a plain compare costs what bcrypt costs
+                await self._in_thread(self._dummy_check, password)  # a plain compare costs what bcrypt costs
             elif ok:
                 self.cache.remember(login.credential_id, stored, password)
         if not ok:
@@ -271,6 +278,15 @@ class Authenticator:
             self._schedule_upgrade(login, password, add_hash=True)
         elif parse_verifier(login.scram_verifier) is None:
             self._schedule_upgrade(login, password, add_hash=False)
+
+    def _dummy_check(self, password: str) -> None:
+        """Spend one bcrypt check at the cost real hashes have (runs in the thread pool)."""
+        cost = self._dummy_cost
+        dummy = self._dummy_hashes.get(cost)
+        if dummy is None:
+            dummy = bcrypt.hashpw(b"sqlgate-dummy-password", bcrypt.gensalt(rounds=cost))
+            self._dummy_hashes[cost] = dummy
+        bcrypt.checkpw(password.encode("utf-8")[:72], dummy)
 
     # ------------------------------------------------------------------ upgrades
 
