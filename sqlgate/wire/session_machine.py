@@ -402,7 +402,7 @@ class SessionMachine:
         except PgError as exc:
             self._observe(msg.sql, "unknown", started, 0, exc)
             raise
-        self.session.prepared[msg.name] = statement
+        self.session.prepared[msg.name] = _with_declared_types(statement, msg.param_oids)
         self.out.write(be.PARSE_COMPLETE)
 
     def _statement(self, name: str) -> PreparedStatement:
@@ -487,6 +487,12 @@ class SessionMachine:
             else:
                 self.out.write(be.NO_DATA)
         elif msg.kind == "P":
+            cursor = self.session.cursors.get(msg.name) if msg.name not in self.portals else None
+            if cursor is not None:
+                # A DECLAREd cursor is a portal too (psycopg describes its server-side cursors).
+                columns = list(cursor.columns or [])
+                self.out.write(row_description(columns, [0] * len(columns)) if columns else be.NO_DATA)
+                return
             portal = self._portal(msg.name)
             if portal.columns:
                 self.out.write(row_description(portal.columns, portal.formats))
@@ -563,6 +569,37 @@ class SessionMachine:
         portal = self.portals.pop("", None)
         if portal is not None:
             await portal.release()
+
+
+class _DeclaredTypes(PreparedStatement):
+    """A statement whose parameter types the client fixed in Parse: those types are the ones the
+    values arrive in (and what Describe reports), whatever the planner inferred."""
+
+    def __init__(self, inner: PreparedStatement, param_oids: list[int]) -> None:
+        self.inner = inner
+        self.kind = inner.kind
+        self.sql = inner.sql
+        self.columns = inner.columns
+        self.param_oids = param_oids
+        self.allowed_in_failed_transaction = inner.allowed_in_failed_transaction
+
+    async def execute(
+        self, session: Session, params: BoundParams, result_formats: Sequence[int]
+    ) -> Execution:
+        return await self.inner.execute(session, params, result_formats)
+
+
+def _with_declared_types(statement: PreparedStatement, declared: Sequence[int]) -> PreparedStatement:
+    if not any(declared):
+        return statement
+    inferred = list(statement.param_oids)
+    merged = [
+        (declared[i] if i < len(declared) and declared[i] else (inferred[i] if i < len(inferred) else 0))
+        for i in range(max(len(declared), len(inferred)))
+    ]
+    if merged == inferred:
+        return statement
+    return _DeclaredTypes(statement, merged)
 
 
 def _lazy_decoder(ctx: Any) -> Any:

@@ -52,13 +52,21 @@ class NumbersExecution(Execution):
 class NumbersStatement(PreparedStatement):
     kind = "semantic"
 
-    def __init__(self, handler: NumbersHandler, sql: str, table: str, limit: exp.Expression | None) -> None:
+    def __init__(
+        self,
+        handler: NumbersHandler,
+        sql: str,
+        table: str,
+        limit: exp.Expression | None,
+        declared: Sequence[int],
+    ) -> None:
         self.handler = handler
         self.sql = sql
         self.table = table
         self.limit = limit
         self.columns = [ResultColumn("n", oids.INT4)]
-        self.param_oids = [oids.INT4] if isinstance(limit, exp.Parameter) else []
+        wanted = declared[0] if declared and declared[0] else oids.INT4
+        self.param_oids = [wanted] if isinstance(limit, exp.Parameter) else []
 
     async def execute(
         self, session: Session, params: BoundParams, result_formats: Sequence[int]
@@ -87,4 +95,6 @@ class NumbersHandler:
         if table is None or table.name not in ("numbers", "numbers_failing", "slow_numbers"):
             raise PgError("42P01", f'relation "{table.name if table else "?"}" does not exist')
         limit = tree.args.get("limit")
-        return NumbersStatement(self, sql, table.name, limit.expression if limit is not None else None)
+        return NumbersStatement(
+            self, sql, table.name, limit.expression if limit is not None else None, param_oids
+        )
