@@ -16,9 +16,14 @@ from tests.e2e.conftest import Target
 
 async def connect(target: Target) -> asyncpg.Connection:
     return await asyncpg.connect(
-        host=target.host, port=target.port, user=target.user, password=target.password, database=target.database,
-        ssl=False, server_settings={"application_name": "asyncpg-test"},
-    )  # fmt: skip
+        host=target.host,
+        port=target.port,
+        user=target.user,
+        password=target.password,
+        database=target.database,
+        ssl=False,
+        server_settings={"application_name": "asyncpg-test"},
+    )
 
 
 async def test_prepared_statements_and_binary_results(target: Target) -> None:
@@ -28,11 +33,17 @@ async def test_prepared_statements_and_binary_results(target: Target) -> None:
         assert await conn.fetchval("SELECT $1::int + 1", 41) == 42
         row = await conn.fetchrow(
             "SELECT $1::numeric AS n, $2::timestamptz AS t, $3::text AS s, $4::bool AS b",
-            Decimal("1.25"), datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC), "x", False,
-        )  # fmt: skip
+            Decimal("1.25"),
+            datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC),
+            "x",
+            False,
+        )
         assert dict(row) == {
-            "n": Decimal("1.25"), "t": datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC), "s": "x", "b": False,
-        }  # fmt: skip
+            "n": Decimal("1.25"),
+            "t": datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC),
+            "s": "x",
+            "b": False,
+        }
         statement = await conn.prepare("SELECT n FROM numbers LIMIT $1")
         assert [r["n"] for r in await statement.fetch(5)] == [1, 2, 3, 4, 5]
         assert await statement.fetchval(1) == 1
@@ -80,9 +91,15 @@ async def test_timeout_cancels_and_connection_stays_usable(target: Target) -> No
 
 async def test_pool_resets_connections(target: Target, e2e_gateway: Gateway) -> None:
     pool = await asyncpg.create_pool(
-        host=target.host, port=target.port, user=target.user, password=target.password, database=target.database,
-        ssl=False, min_size=1, max_size=2,
-    )  # fmt: skip
+        host=target.host,
+        port=target.port,
+        user=target.user,
+        password=target.password,
+        database=target.database,
+        ssl=False,
+        min_size=1,
+        max_size=2,
+    )
     try:
         async with pool.acquire() as conn:
             await conn.execute("SET application_name = 'dirty'")

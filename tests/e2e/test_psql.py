@@ -19,13 +19,25 @@ async def psql(target: Target, *args: str, env: dict[str, str] | None = None) ->
     process = await asyncio.create_subprocess_exec(
         program,
         "-X",
-        "-h", target.host, "-p", str(target.port), "-U", target.user, "-d", target.database,
+        "-h",
+        target.host,
+        "-p",
+        str(target.port),
+        "-U",
+        target.user,
+        "-d",
+        target.database,
         *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "PGPASSWORD": target.password, "PGSSLMODE": "disable", "PGCONNECT_TIMEOUT": "10",
-             **(env or {})},
-    )  # fmt: skip
+        env={
+            **os.environ,
+            "PGPASSWORD": target.password,
+            "PGSSLMODE": "disable",
+            "PGCONNECT_TIMEOUT": "10",
+            **(env or {}),
+        },
+    )
     out, err = await asyncio.wait_for(process.communicate(), 60)
     return process.returncode or 0, out.decode(), err.decode()
 
@@ -54,7 +66,8 @@ async def test_psql_wrong_password(target: Target) -> None:
 async def test_psql_script_with_a_transaction_block(target: Target, tmp_path: Path) -> None:
     script = tmp_path / "script.sql"
     script.write_text(
-        "\\set ON_ERROR_STOP on\nBEGIN;\nSET LOCAL TIME ZONE 'Asia/Tokyo';\nSHOW TimeZone;\nCOMMIT;\nSHOW TimeZone;\n"
+        "\\set ON_ERROR_STOP on\n"
+        "BEGIN;\nSET LOCAL TIME ZONE 'Asia/Tokyo';\nSHOW TimeZone;\nCOMMIT;\nSHOW TimeZone;\n"
     )
     code, out, err = await psql(target, "-q", "-A", "-t", "-f", str(script))
     assert code == 0, err
@@ -70,11 +83,22 @@ async def test_psql_streams_a_large_result(target: Target) -> None:
 async def test_psql_ctrl_c_cancels_the_running_query(target: Target) -> None:
     program = require_program("psql")
     process = await asyncio.create_subprocess_exec(
-        program, "-X", "-h", target.host, "-p", str(target.port), "-U", target.user, "-d", target.database,
-        "-c", "SELECT pg_sleep(30)",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        program,
+        "-X",
+        "-h",
+        target.host,
+        "-p",
+        str(target.port),
+        "-U",
+        target.user,
+        "-d",
+        target.database,
+        "-c",
+        "SELECT pg_sleep(30)",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
         env={**os.environ, "PGPASSWORD": target.password, "PGSSLMODE": "disable"},
-    )  # fmt: skip
+    )
     await asyncio.sleep(1.0)
     process.send_signal(signal.SIGINT)
     _, err = await asyncio.wait_for(process.communicate(), 15)
@@ -86,9 +110,13 @@ async def test_psql_over_tls(tmp_path: Path) -> None:
     async with running_gateway(tls_cert=str(cert), tls_key=str(key)) as gw:
         target = Target(gw.port, host="localhost")
         code, out, err = await psql(
-            target, "-A", "-t", "-c", "SELECT 'tls'",
+            target,
+            "-A",
+            "-t",
+            "-c",
+            "SELECT 'tls'",
             env={"PGSSLMODE": "verify-full", "PGSSLROOTCERT": str(cert), "PGCHANNELBINDING": "require"},
-        )  # fmt: skip
+        )
         assert code == 0, err
         assert out.strip() == "tls"
 

@@ -30,19 +30,32 @@ async def test_simple_protocol_multi_statement(target: Target) -> None:
 async def test_extended_protocol_with_typed_parameters(target: Target) -> None:
     async with await connect(target, autocommit=True) as conn:
         cur = await conn.execute(
-            "SELECT %s::int8 AS a, %s::numeric AS b, %s::text AS c, %s::date AS d, %s::timestamptz AS e, %s::uuid AS f,"
-            " %s::bool AS g, %s::float8 AS h, %s::jsonb AS i",
+            "SELECT %s::int8 AS a, %s::numeric AS b, %s::text AS c, %s::date AS d, %s::timestamptz AS e,"
+            " %s::uuid AS f, %s::bool AS g, %s::float8 AS h, %s::jsonb AS i",
             (
-                2**40, Decimal("12.345"), "héllo", datetime.date(2024, 2, 29),
-                datetime.datetime(2024, 1, 1, 12, tzinfo=datetime.UTC), uuid.UUID(int=7), True, 0.1,
+                2**40,
+                Decimal("12.345"),
+                "héllo",
+                datetime.date(2024, 2, 29),
+                datetime.datetime(2024, 1, 1, 12, tzinfo=datetime.UTC),
+                uuid.UUID(int=7),
+                True,
+                0.1,
                 psycopg.types.json.Jsonb({"k": [1, 2]}),
             ),
-        )  # fmt: skip
+        )
         row = await cur.fetchone()
         assert row == (
-            2**40, Decimal("12.345"), "héllo", datetime.date(2024, 2, 29),
-            datetime.datetime(2024, 1, 1, 12, tzinfo=datetime.UTC), uuid.UUID(int=7), True, 0.1, {"k": [1, 2]},
-        )  # fmt: skip
+            2**40,
+            Decimal("12.345"),
+            "héllo",
+            datetime.date(2024, 2, 29),
+            datetime.datetime(2024, 1, 1, 12, tzinfo=datetime.UTC),
+            uuid.UUID(int=7),
+            True,
+            0.1,
+            {"k": [1, 2]},
+        )
         assert [d.name for d in cur.description or []] == list("abcdefghi")
 
 
@@ -55,9 +68,17 @@ async def test_binary_results(target: Target) -> None:
             (datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC),),
         )
         assert await cur.fetchone() == (
-            1, 2, 3, 1.5, 2.25, Decimal("10.5"), True, "x", datetime.datetime(2020, 2, 2, 2, 2, 2),
+            1,
+            2,
+            3,
+            1.5,
+            2.25,
+            Decimal("10.5"),
+            True,
+            "x",
+            datetime.datetime(2020, 2, 2, 2, 2, 2),
             datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC),
-        )  # fmt: skip
+        )
         await cur.execute("SELECT n FROM numbers LIMIT 1000")
         assert [r[0] for r in await cur.fetchall()] == list(range(1, 1001))
 
