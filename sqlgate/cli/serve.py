@@ -9,9 +9,12 @@ import logging
 import signal
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlgate.config import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from sqlgate.gateway import Gateway
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -45,11 +48,8 @@ def loop_factory(settings: Settings) -> Callable[[], asyncio.AbstractEventLoop] 
     return uvloop.new_event_loop
 
 
-async def run_until_signalled(settings: Settings) -> None:
-    """Start a gateway and stop it gracefully on SIGTERM or SIGINT."""
-    from sqlgate.gateway import Gateway
-
-    gateway = Gateway(settings)
+async def run_until_signalled(gateway: Gateway) -> None:
+    """Start ``gateway`` and stop it gracefully (drain) on SIGTERM or SIGINT."""
     await gateway.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -57,12 +57,15 @@ async def run_until_signalled(settings: Settings) -> None:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     await stop.wait()
-    logging.getLogger("sqlgate").info("shutting down: draining for up to %.0fs", settings.shutdown_timeout)
+    logging.getLogger("sqlgate").info(
+        "shutting down: draining for up to %.0fs", gateway.settings.shutdown_timeout
+    )
     await gateway.stop()
 
 
 def serve(args: argparse.Namespace) -> None:
     from sqlgate.cli.main import CliError
+    from sqlgate.gateway import Gateway
 
     try:
         settings = Settings.from_args(args)
@@ -74,7 +77,7 @@ def serve(args: argparse.Namespace) -> None:
     configure_logging(settings.log_level)
     try:
         with asyncio.Runner(loop_factory=loop_factory(settings)) as runner:
-            runner.run(run_until_signalled(settings))
+            runner.run(run_until_signalled(Gateway(settings)))
     except SettingsError as exc:
         raise CliError(str(exc)) from None
     except OSError as exc:
