@@ -50,6 +50,7 @@ class Metrics:
         self.bytes_sent = Counter("sqlgate_bytes_sent_total", "Bytes written to clients.", registry=r)
         self.bytes_received = Counter("sqlgate_bytes_received_total", "Bytes read from clients.", registry=r)
         self._server: Any = None
+        self._children: dict[tuple[str, str], tuple[Any, Any]] = {}
 
     def connection_opened(self) -> None:
         self.connections_open.inc()
@@ -62,8 +63,16 @@ class Metrics:
         self.auth_failures.labels(reason=reason).inc()
 
     def query_done(self, kind: str, outcome: str, seconds: float) -> None:
-        self.queries.labels(kind=kind, outcome=outcome).inc()
-        self.query_duration.labels(kind=kind).observe(seconds)
+        # labels() costs a lock and a tuple build per call; the few label combinations are cached.
+        children = self._children.get((kind, outcome))
+        if children is None:
+            children = (
+                self.queries.labels(kind=kind, outcome=outcome),
+                self.query_duration.labels(kind=kind),
+            )
+            self._children[(kind, outcome)] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
     def serve(self, port: int, host: str = "127.0.0.1") -> int:
         """Start the HTTP endpoint (a daemon thread); returns the port it listens on."""

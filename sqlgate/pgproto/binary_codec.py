@@ -85,41 +85,31 @@ def _enc_float8_bin(v: Any) -> bytes:
 
 def _enc_numeric_bin(v: Any) -> bytes:
     d = as_decimal(v)
-    if d.is_nan():
-        return _NUMERIC_HEADER.pack(0, 0, _NUMERIC_NAN, 0)
-    if d.is_infinite():
+    if not d.is_finite():
+        if d.is_nan():
+            return _NUMERIC_HEADER.pack(0, 0, _NUMERIC_NAN, 0)
         # PostgreSQL's numeric_send writes 32 in the dscale field of infinities; copy it byte for byte.
         return _NUMERIC_HEADER.pack(0, 0, _NUMERIC_NEG_INF if d.is_signed() else _NUMERIC_POS_INF, 32)
     sign, digit_tuple, exponent = d.as_tuple()
     assert isinstance(exponent, int)
-    digits = "".join(map(str, digit_tuple))
-    dscale = max(0, -exponent)
-    if exponent > 0:
-        digits += "0" * exponent
-        exponent = 0
-    point = len(digits) + exponent  # digits before the decimal point
-    if point >= 0:
-        int_part, frac_part = digits[:point], digits[point:]
-    else:
-        int_part, frac_part = "", "0" * (-point) + digits
-    int_part = int_part.lstrip("0")
-    int_part = "0" * (-len(int_part) % 4) + int_part
-    frac_part += "0" * (-len(frac_part) % 4)
-    groups = [int(int_part[i : i + 4]) for i in range(0, len(int_part), 4)]
-    groups += [int(frac_part[i : i + 4]) for i in range(0, len(frac_part), 4)]
-    weight = len(int_part) // 4 - 1
-    start = 0
-    while start < len(groups) and groups[start] == 0:
-        start += 1
-        weight -= 1
-    end = len(groups)
-    while end > start and groups[end - 1] == 0:
-        end -= 1
-    groups = groups[start:end]
-    if not groups:
-        weight = 0
-    header = _NUMERIC_HEADER.pack(len(groups), weight, _NUMERIC_NEG if sign and groups else 0, dscale)
-    return header + b"".join(I16.pack(g) for g in groups)
+    dscale = -exponent if exponent < 0 else 0
+    # Scale the coefficient so the decimal point falls on a base-10000 digit boundary.
+    frac_groups = (dscale + 3) // 4
+    coefficient = int("".join(map(str, digit_tuple)))
+    shift = exponent + frac_groups * 4
+    scaled = coefficient * 10**shift if shift >= 0 else coefficient // 10**-shift
+    if scaled == 0:
+        return _NUMERIC_HEADER.pack(0, 0, 0, dscale)
+    groups: list[int] = []
+    while scaled:
+        scaled, group = divmod(scaled, 10000)
+        groups.append(group)
+    groups.reverse()
+    weight = len(groups) - 1 - frac_groups
+    while groups and groups[-1] == 0:
+        groups.pop()
+    header = _NUMERIC_HEADER.pack(len(groups), weight, _NUMERIC_NEG if sign else 0, dscale)
+    return header + struct.pack(f"!{len(groups)}h", *groups)
 
 
 def _enc_text_bin(v: Any) -> bytes:

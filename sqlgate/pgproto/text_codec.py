@@ -246,19 +246,26 @@ def _enc_time_text(v: Any) -> bytes:
 
 
 def _timestamp_text(dt: datetime) -> str:
-    d = dt.date().isoformat()
-    return f"{d} {_hms(dt.hour, dt.minute, dt.second, dt.microsecond)}"
+    """``YYYY-MM-DD HH:MM:SS[.frac]`` of a naive datetime (trailing zeros of the fraction dropped)."""
+    text = dt.isoformat(" ")
+    return text.rstrip("0") if dt.microsecond else text
+
+
+_MAX_NAIVE = datetime.max
+_MIN_NAIVE = datetime.min
 
 
 def _enc_timestamp_text(v: Any) -> bytes:
+    if type(v) is datetime and v.tzinfo is None and _MIN_NAIVE < v < _MAX_NAIVE:
+        return _timestamp_text(v).encode()
     if isinstance(v, str):
         return v.encode()
     dt = as_datetime(v)
     if dt.tzinfo is not None:
         dt = dt.astimezone(UTC).replace(tzinfo=None)
-    if dt == datetime.max:
+    if dt == _MAX_NAIVE:
         return b"infinity"
-    if dt == datetime.min:
+    if dt == _MIN_NAIVE:
         return b"-infinity"
     return _timestamp_text(dt).encode()
 
@@ -279,19 +286,30 @@ def format_utc_offset(offset: timedelta | None) -> str:
 
 def _timestamptz_text_encoder(ctx: CodecContext) -> Encoder:
     zone = ctx.timezone
+    utc_zone = zone is UTC or (zone.utcoffset(None) == timedelta(0) and getattr(zone, "key", "UTC") == "UTC")
+    offsets: dict[timedelta | None, str] = {}
 
     def enc(v: Any) -> bytes:
         if isinstance(v, str):
             return v.encode()
         dt = as_datetime(v)
-        if dt.replace(tzinfo=None) == datetime.max:
+        naive = dt.replace(tzinfo=None)
+        if naive == _MAX_NAIVE:
             return b"infinity"
-        if dt.replace(tzinfo=None) == datetime.min:
+        if naive == _MIN_NAIVE:
             return b"-infinity"
+        if utc_zone:  # the common case: no zone arithmetic beyond normalising to UTC
+            if dt.tzinfo is not None:
+                naive = dt.astimezone(UTC).replace(tzinfo=None)
+            return (_timestamp_text(naive) + "+00").encode()
         if dt.tzinfo is None:
             dt = dt.replace(tzinfo=UTC)
         local = dt.astimezone(zone)
-        return (_timestamp_text(local) + format_utc_offset(local.utcoffset())).encode()
+        offset = local.utcoffset()
+        suffix = offsets.get(offset)
+        if suffix is None:
+            suffix = offsets[offset] = format_utc_offset(offset)
+        return (_timestamp_text(local.replace(tzinfo=None)) + suffix).encode()
 
     return enc
 

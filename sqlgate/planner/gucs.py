@@ -93,6 +93,7 @@ def _int(name: str, low: int, high: int) -> Normalizer:
 _TIME_UNITS = {"us": 0.001, "ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
 
 
+@functools.lru_cache(maxsize=256)
 def parse_milliseconds(value: str) -> int:
     """A time setting (``5000``, ``5s``, ``1min``) in milliseconds; raises ValueError."""
     m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(us|ms|s|min|h|d)?\s*", value)
