@@ -11,22 +11,8 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from sqlgate.errors import PgError
+from sqlgate.pgproto.base import BackendMessage, CopyData, CopyDone, EmptyBody
 from sqlgate.pgproto.buffer import I16, I32, U32, MessageFormatError, Reader, cstr, frame
-
-
-class BackendMessage:
-    """Base of backend messages; ``type_byte`` identifies the message on the wire."""
-
-    __slots__ = ()
-    type_byte: ClassVar[bytes]
-
-    def encode(self) -> bytes:
-        raise NotImplementedError
-
-    @classmethod
-    def decode(cls, body: bytes) -> BackendMessage:
-        raise NotImplementedError
-
 
 # ---------------------------------------------------------------- authentication ('R' + code)
 
@@ -314,65 +300,33 @@ class ParameterDescription(BackendMessage):
 
 
 @dataclass(frozen=True, slots=True)
-class _EmptyBackend(BackendMessage):
-    type_byte: ClassVar[bytes] = b"?"
-
-    def encode(self) -> bytes:
-        return frame(self.type_byte, b"")
-
-    @classmethod
-    def decode(cls, body: bytes) -> _EmptyBackend:
-        if body:
-            raise MessageFormatError()
-        return cls()
-
-
-@dataclass(frozen=True, slots=True)
-class EmptyQueryResponse(_EmptyBackend):
+class EmptyQueryResponse(EmptyBody, BackendMessage):
     type_byte: ClassVar[bytes] = b"I"
 
 
 @dataclass(frozen=True, slots=True)
-class ParseComplete(_EmptyBackend):
+class ParseComplete(EmptyBody, BackendMessage):
     type_byte: ClassVar[bytes] = b"1"
 
 
 @dataclass(frozen=True, slots=True)
-class BindComplete(_EmptyBackend):
+class BindComplete(EmptyBody, BackendMessage):
     type_byte: ClassVar[bytes] = b"2"
 
 
 @dataclass(frozen=True, slots=True)
-class CloseComplete(_EmptyBackend):
+class CloseComplete(EmptyBody, BackendMessage):
     type_byte: ClassVar[bytes] = b"3"
 
 
 @dataclass(frozen=True, slots=True)
-class NoData(_EmptyBackend):
+class NoData(EmptyBody, BackendMessage):
     type_byte: ClassVar[bytes] = b"n"
 
 
 @dataclass(frozen=True, slots=True)
-class PortalSuspended(_EmptyBackend):
+class PortalSuspended(EmptyBody, BackendMessage):
     type_byte: ClassVar[bytes] = b"s"
-
-
-@dataclass(frozen=True, slots=True)
-class CopyDone(_EmptyBackend):
-    type_byte: ClassVar[bytes] = b"c"
-
-
-@dataclass(frozen=True, slots=True)
-class CopyData(BackendMessage):
-    type_byte: ClassVar[bytes] = b"d"
-    data: bytes
-
-    def encode(self) -> bytes:
-        return frame(b"d", self.data)
-
-    @classmethod
-    def decode(cls, body: bytes) -> CopyData:
-        return cls(bytes(body))
 
 
 @dataclass(frozen=True, slots=True)

@@ -153,17 +153,6 @@ def _enc_timestamp_bin(v: Any) -> bytes:
     return I64.pack(_usecs_since_epoch(dt))
 
 
-def _enc_timestamptz_bin(v: Any) -> bytes:
-    dt = as_datetime(v)
-    if dt.tzinfo is not None:
-        dt = dt.astimezone(UTC).replace(tzinfo=None)
-    if dt == datetime.max:
-        return I64.pack(INT64_MAX)
-    if dt == datetime.min:
-        return I64.pack(INT64_MIN)
-    return I64.pack(_usecs_since_epoch(dt))
-
-
 def _enc_interval_bin(v: Any) -> bytes:
     months, days, usec = interval_fields(v)
     return _INTERVAL.pack(usec, days, months)
@@ -233,7 +222,7 @@ _BINARY_ENCODERS: dict[int, Encoder] = {
     oids.DATE: _enc_date_bin,
     oids.TIME: _enc_time_bin,
     oids.TIMESTAMP: _enc_timestamp_bin,
-    oids.TIMESTAMPTZ: _enc_timestamptz_bin,
+    oids.TIMESTAMPTZ: _enc_timestamp_bin,  # both are microseconds since 2000-01-01 UTC
     oids.INTERVAL: _enc_interval_bin,
     oids.UUID: _enc_uuid_bin,
     oids.JSON: _enc_json_bin,

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, Self
 
+from sqlgate.pgproto.base import CopyData, CopyDone, EmptyBody, FrontendMessage
 from sqlgate.pgproto.buffer import I16, I32, U32, MessageFormatError, Reader, cstr, frame, untyped_frame
 
 PROTOCOL_3_0 = 3 << 16
@@ -124,20 +125,6 @@ def decode_startup_packet(body: bytes) -> StartupPacket:
 # ---------------------------------------------------------------- typed messages
 
 
-class FrontendMessage:
-    """Base of typed frontend messages; ``type_byte`` identifies the message on the wire."""
-
-    __slots__ = ()
-    type_byte: ClassVar[bytes]
-
-    def encode(self) -> bytes:
-        raise NotImplementedError
-
-    @classmethod
-    def decode(cls, body: bytes) -> FrontendMessage:
-        raise NotImplementedError
-
-
 @dataclass(frozen=True, slots=True)
 class Query(FrontendMessage):
     """Simple query: one string that may hold several statements."""
@@ -232,23 +219,30 @@ class Bind(FrontendMessage):
 
 
 @dataclass(frozen=True, slots=True)
-class Describe(FrontendMessage):
-    """Describe a prepared statement (``kind`` "S") or a portal ("P")."""
+class _TargetMessage(FrontendMessage):
+    """A message naming a prepared statement (``kind`` "S") or a portal ("P")."""
 
-    type_byte: ClassVar[bytes] = b"D"
+    type_byte: ClassVar[bytes] = b"?"
     kind: str
     name: str = ""
 
     def encode(self) -> bytes:
-        return frame(b"D", self.kind.encode("ascii") + cstr(self.name))
+        return frame(self.type_byte, self.kind.encode("ascii") + cstr(self.name))
 
     @classmethod
-    def decode(cls, body: bytes) -> Describe:
+    def decode(cls, body: bytes) -> Self:
         r = Reader(body)
         kind = chr(r.byte())
         name = r.cstring()
         r.end()
         return cls(kind, name)
+
+
+@dataclass(frozen=True, slots=True)
+class Describe(_TargetMessage):
+    """Describe a prepared statement (``kind`` "S") or a portal ("P")."""
+
+    type_byte: ClassVar[bytes] = b"D"
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,55 +266,28 @@ class Execute(FrontendMessage):
 
 
 @dataclass(frozen=True, slots=True)
-class Close(FrontendMessage):
+class Close(_TargetMessage):
     """Close a prepared statement ("S") or a portal ("P")."""
 
     type_byte: ClassVar[bytes] = b"C"
-    kind: str
-    name: str = ""
-
-    def encode(self) -> bytes:
-        return frame(b"C", self.kind.encode("ascii") + cstr(self.name))
-
-    @classmethod
-    def decode(cls, body: bytes) -> Close:
-        r = Reader(body)
-        kind = chr(r.byte())
-        name = r.cstring()
-        r.end()
-        return cls(kind, name)
 
 
 @dataclass(frozen=True, slots=True)
-class _Empty(FrontendMessage):
-    type_byte: ClassVar[bytes] = b"?"
-
-    def encode(self) -> bytes:
-        return frame(self.type_byte, b"")
-
-    @classmethod
-    def decode(cls, body: bytes) -> _Empty:
-        if body:
-            raise MessageFormatError()
-        return cls()
-
-
-@dataclass(frozen=True, slots=True)
-class Sync(_Empty):
+class Sync(EmptyBody, FrontendMessage):
     """End of an extended-query batch: the server answers ReadyForQuery."""
 
     type_byte: ClassVar[bytes] = b"S"
 
 
 @dataclass(frozen=True, slots=True)
-class Flush(_Empty):
+class Flush(EmptyBody, FrontendMessage):
     """Send whatever output is pending, without ending the batch."""
 
     type_byte: ClassVar[bytes] = b"H"
 
 
 @dataclass(frozen=True, slots=True)
-class Terminate(_Empty):
+class Terminate(EmptyBody, FrontendMessage):
     """The client is leaving; the server closes the socket."""
 
     type_byte: ClassVar[bytes] = b"X"
@@ -395,28 +362,6 @@ class SASLResponse(FrontendMessage):
     @classmethod
     def decode(cls, body: bytes) -> SASLResponse:
         return cls(bytes(body))
-
-
-@dataclass(frozen=True, slots=True)
-class CopyData(FrontendMessage):
-    """A chunk of COPY data (both directions use this message)."""
-
-    type_byte: ClassVar[bytes] = b"d"
-    data: bytes
-
-    def encode(self) -> bytes:
-        return frame(b"d", self.data)
-
-    @classmethod
-    def decode(cls, body: bytes) -> CopyData:
-        return cls(bytes(body))
-
-
-@dataclass(frozen=True, slots=True)
-class CopyDone(_Empty):
-    """End of COPY data (both directions use this message)."""
-
-    type_byte: ClassVar[bytes] = b"c"
 
 
 @dataclass(frozen=True, slots=True)

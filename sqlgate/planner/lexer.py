@@ -125,6 +125,21 @@ def _dollar_tag(sql: str, pos: int) -> str | None:
     return None
 
 
+def _string_prefix(sql: str, i: int) -> tuple[int, bool] | None:
+    """When a string literal starts at ``i``: (index of its opening quote, backslash escapes?)."""
+    c = sql[i]
+    if c == "'":
+        return i, False
+    if sql[i + 1 : i + 2] == "'":
+        if c in "eE":
+            return i + 1, True
+        if c in "bBxXnN":
+            return i + 1, False
+    if c in "uU" and sql[i + 1 : i + 3] == "&'":
+        return i + 2, False
+    return None
+
+
 def tokenize(sql: str, *, strict: bool = True, comments: bool = False) -> Iterator[Token]:
     """Yield the tokens of ``sql``. With ``strict`` an unterminated string or comment raises 42601;
     without it the rest of the text becomes one token (used by :func:`split_statements`)."""
@@ -162,41 +177,16 @@ def tokenize(sql: str, *, strict: bool = True, comments: bool = False) -> Iterat
             if comments:
                 yield Token(COMMENT, sql[start:i], start, i)
             continue
-        # strings
-        if c in "eE" and i + 1 < n and sql[i + 1] == "'":
+        # strings: E'..' (backslash escapes), B'..' X'..' N'..', U&'..', plain '..'
+        quote = _string_prefix(sql, i)
+        if quote is not None:
+            body_start, backslash = quote
             try:
-                value, i = _scan_quoted(sql, i + 1, backslash=True)
+                value, i = _scan_quoted(sql, body_start, backslash=backslash)
             except PgError:
                 if strict:
                     raise
-                value, i = sql[start + 2 :], n
-            yield Token(STRING, value, start, i)
-            continue
-        if c in "bBxXnN" and i + 1 < n and sql[i + 1] == "'":
-            try:
-                value, i = _scan_quoted(sql, i + 1, backslash=False)
-            except PgError:
-                if strict:
-                    raise
-                value, i = sql[start + 2 :], n
-            yield Token(STRING, value, start, i)
-            continue
-        if c in "uU" and sql.startswith("&'", i + 1):
-            try:
-                value, i = _scan_quoted(sql, i + 2, backslash=False)
-            except PgError:
-                if strict:
-                    raise
-                value, i = sql[start + 3 :], n
-            yield Token(STRING, value, start, i)
-            continue
-        if c == "'":
-            try:
-                value, i = _scan_quoted(sql, i, backslash=False)
-            except PgError:
-                if strict:
-                    raise
-                value, i = sql[start + 1 :], n
+                value, i = sql[body_start + 1 :], n
             yield Token(STRING, value, start, i)
             continue
         if c == '"' or (c in "uU" and sql.startswith('&"', i + 1)):

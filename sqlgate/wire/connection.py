@@ -296,18 +296,23 @@ class ClientConnection(asyncio.Protocol):
             log_event(
                 connection_log,
                 "connection_closed",
-                pid=self.pid,
-                user=self.username,
-                database=self.database,
-                application_name=self.application_name,
-                client=self.address,
-                tls=self.tls,
+                **self._log_fields(),
                 duration_ms=(time.monotonic() - self.started) * 1000,
                 queries=self.machine.queries if self.machine else 0,
                 bytes_sent=self.out.bytes_sent,
                 bytes_received=self.bytes_received,
                 reason=self.close_reason,
             )
+
+    def _log_fields(self) -> dict[str, object]:
+        return {
+            "pid": self.pid,
+            "user": self.username,
+            "database": self.database,
+            "application_name": self.application_name,
+            "client": self.address,
+            "tls": self.tls,
+        }
 
     def _send_fatal(self, error: PgError) -> None:
         if error.severity != "FATAL":
@@ -440,12 +445,7 @@ class ClientConnection(asyncio.Protocol):
         log_event(
             connection_log,
             "connection_authorized",
-            pid=self.pid,
-            user=self.username,
-            database=self.database,
-            application_name=self.application_name,
-            client=self.address,
-            tls=self.tls,
+            **self._log_fields(),
             role=self.session.ctx.role,
             datasource=self.session.ctx.datasource.name,
         )

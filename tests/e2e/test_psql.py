@@ -14,30 +14,24 @@ from tests.support.gateways import running_gateway
 from tests.support.tls import make_certificate
 
 
-async def psql(target: Target, *args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+async def start_psql(
+    target: Target, *args: str, env: dict[str, str] | None = None
+) -> asyncio.subprocess.Process:
     program = require_program("psql")
-    process = await asyncio.create_subprocess_exec(
+    return await asyncio.create_subprocess_exec(
         program,
         "-X",
-        "-h",
-        target.host,
-        "-p",
-        str(target.port),
-        "-U",
-        target.user,
-        "-d",
-        target.database,
+        "-h", target.host, "-p", str(target.port), "-U", target.user, "-d", target.database,
         *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        env={
-            **os.environ,
-            "PGPASSWORD": target.password,
-            "PGSSLMODE": "disable",
-            "PGCONNECT_TIMEOUT": "10",
-            **(env or {}),
-        },
-    )
+        env={**os.environ, "PGPASSWORD": target.password, "PGSSLMODE": "disable", "PGCONNECT_TIMEOUT": "10",
+             **(env or {})},
+    )  # fmt: skip
+
+
+async def psql(target: Target, *args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    process = await start_psql(target, *args, env=env)
     out, err = await asyncio.wait_for(process.communicate(), 60)
     return process.returncode or 0, out.decode(), err.decode()
 
@@ -81,24 +75,7 @@ async def test_psql_streams_a_large_result(target: Target) -> None:
 
 
 async def test_psql_ctrl_c_cancels_the_running_query(target: Target) -> None:
-    program = require_program("psql")
-    process = await asyncio.create_subprocess_exec(
-        program,
-        "-X",
-        "-h",
-        target.host,
-        "-p",
-        str(target.port),
-        "-U",
-        target.user,
-        "-d",
-        target.database,
-        "-c",
-        "SELECT pg_sleep(30)",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "PGPASSWORD": target.password, "PGSSLMODE": "disable"},
-    )
+    process = await start_psql(target, "-c", "SELECT pg_sleep(30)")
     await asyncio.sleep(1.0)
     process.send_signal(signal.SIGINT)
     _, err = await asyncio.wait_for(process.communicate(), 15)

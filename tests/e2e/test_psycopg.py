@@ -28,34 +28,23 @@ async def test_simple_protocol_multi_statement(target: Target) -> None:
 
 
 async def test_extended_protocol_with_typed_parameters(target: Target) -> None:
+    values = (
+        2**40,
+        Decimal("12.345"),
+        "héllo",
+        datetime.date(2024, 2, 29),
+        datetime.datetime(2024, 1, 1, 12, tzinfo=datetime.UTC),
+        uuid.UUID(int=7),
+        True,
+        0.1,
+    )
     async with await connect(target, autocommit=True) as conn:
         cur = await conn.execute(
             "SELECT %s::int8 AS a, %s::numeric AS b, %s::text AS c, %s::date AS d, %s::timestamptz AS e,"
             " %s::uuid AS f, %s::bool AS g, %s::float8 AS h, %s::jsonb AS i",
-            (
-                2**40,
-                Decimal("12.345"),
-                "héllo",
-                datetime.date(2024, 2, 29),
-                datetime.datetime(2024, 1, 1, 12, tzinfo=datetime.UTC),
-                uuid.UUID(int=7),
-                True,
-                0.1,
-                psycopg.types.json.Jsonb({"k": [1, 2]}),
-            ),
+            (*values, psycopg.types.json.Jsonb({"k": [1, 2]})),
         )
-        row = await cur.fetchone()
-        assert row == (
-            2**40,
-            Decimal("12.345"),
-            "héllo",
-            datetime.date(2024, 2, 29),
-            datetime.datetime(2024, 1, 1, 12, tzinfo=datetime.UTC),
-            uuid.UUID(int=7),
-            True,
-            0.1,
-            {"k": [1, 2]},
-        )
+        assert await cur.fetchone() == (*values, {"k": [1, 2]})
         assert [d.name for d in cur.description or []] == list("abcdefghi")
 
 
