@@ -13,6 +13,9 @@ from tests.support.databases import (
     find_mysql_url,
     find_pg_server,
 )
+from tests.support.metadata import metadata_engine, metadata_login, metadata_template, metadata_url
+
+__all__ = ["metadata_engine", "metadata_login", "metadata_template", "metadata_url"]
 
 
 @pytest.fixture(scope="session")

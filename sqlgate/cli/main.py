@@ -27,6 +27,20 @@ COMMAND_MODULES = (
 )
 
 
+GETTING_STARTED = """\
+getting started (every command also takes --metadata-url URL and --json):
+  export SQLGATE_METADATA_URL=postgresql://postgres:secret@127.0.0.1:5432/synmetrix
+  sqlgate migrate
+  sqlgate users create --email ann@example.com
+  sqlgate teams create --name Analytics --owner ann@example.com
+  sqlgate datasources create --team Analytics --name shop --url postgresql://reader:pw@db:5432/shop
+  sqlgate models push --team Analytics --datasource shop models/
+  sqlgate credentials create --team Analytics --datasource shop --email ann@example.com
+
+Run 'sqlgate COMMAND --help' (and 'sqlgate COMMAND ACTION --help') for details.
+"""
+
+
 class CliError(Exception):
     """A failure reported to the user as one line on stderr, exit status 1."""
 
@@ -34,20 +48,29 @@ class CliError(Exception):
 def common_options() -> argparse.ArgumentParser:
     """Options every command takes (after its own arguments)."""
     parent = argparse.ArgumentParser(add_help=False)
-    parent.add_argument(
+    add_common_options(parent)
+    return parent
+
+
+def add_common_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--metadata-url`` and ``--json`` to ``parser``. Called after a command's own arguments
+    (instead of ``parents=[common]``), they are also listed after them in usage and help."""
+    group = parser.add_argument_group("common options")
+    group.add_argument(
         "--metadata-url",
         default=os.environ.get("SQLGATE_METADATA_URL"),
         metavar="URL",
         help="PostgreSQL URL of the Synmetrix metadata database (default: $SQLGATE_METADATA_URL)",
     )
-    parent.add_argument("--json", action="store_true", help="print one JSON object instead of text")
-    return parent
+    group.add_argument("--json", action="store_true", help="print one JSON object instead of text")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sqlgate",
         description="PostgreSQL wire-protocol gateway for semantic SQL over Synmetrix data models.",
+        epilog=GETTING_STARTED,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"sqlgate {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

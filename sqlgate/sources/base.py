@@ -5,6 +5,11 @@ the result in bounded batches. Cancellation is cooperative with asyncio: cancell
 iterates a cursor must cancel the query on the datasource. Failures surface as
 :class:`sqlgate.errors.PgError` with SQLSTATE 08006 (connection lost / datasource down), 57014
 (timeout or cancel) or the datasource's own SQLSTATE where it has one (PostgreSQL), else 58000.
+
+Optional capability: a source with ``supports_passthrough = True`` (PostgreSQL) also has
+``open_passthrough(sql, params, *, result_formats=(), timeout=None, batch_rows=5000)``, whose cursor
+yields the datasource's own DataRow messages (``chunks()`` -> ``(bytes, row count)``) in the client's
+result formats, for the wire to write unchanged (``RowBatch.encoded``). See sources.passthrough.
 """
 
 from __future__ import annotations
@@ -27,8 +32,11 @@ class SourceCursor(Protocol):
 
     columns: Sequence[SourceColumn]
 
-    def batches(self, batch_size: int) -> AsyncIterator[list[tuple[Any, ...]]]:
-        """Yield lists of at most ``batch_size`` rows, as Python values (None for NULL)."""
+    def batches(self, batch_size: int) -> AsyncIterator[list[Sequence[Any]]]:
+        """Yield lists of at most ``batch_size`` rows, as Python values (None for NULL).
+
+        A row is a tuple or a tuple-like record (``asyncpg.Record``: indexable, iterable, ``len``);
+        converting every record to a tuple would cost ~0.25 s per million rows for nothing."""
         ...
 
     async def close(self) -> None:

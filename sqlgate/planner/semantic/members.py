@@ -1,0 +1,86 @@
+"""The members a planned query touches — what an access check (issue 6) looks at.
+
+Every member is recorded under its full name (``Orders.count``, ``OrdersView.users_city``) with the
+ways the query uses it. A view member is recorded together with the cube member it exposes
+(``view_source``); members used inside calculated members are recorded as ``dependency``; members in
+the SQL of the joins the query follows as ``join``. ``TouchedMembers.all`` is the set an access list
+must allow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+Usage = Literal[
+    "select",
+    "where",
+    "having",
+    "order",
+    "group",
+    "time_dimension",
+    "segment",
+    "join",
+    "dependency",
+    "view_source",
+]
+
+
+@dataclass(frozen=True)
+class TouchedMembers:
+    """What one planned statement reads from the model."""
+
+    tables: frozenset[str]  # cubes and views named in FROM (model spelling)
+    cubes: frozenset[str]  # every cube whose table is read: FROM, join paths, views' cubes
+    usages: Mapping[str, frozenset[str]]  # full member name -> usages
+    user_column: bool = False  # the query selects __user
+
+    @property
+    def all(self) -> frozenset[str]:
+        """Every member, however it is used (the set an access list must allow)."""
+        return frozenset(self.usages)
+
+    def used_as(self, usage: Usage) -> frozenset[str]:
+        """Members used in one way (e.g. ``"where"``)."""
+        return frozenset(name for name, kinds in self.usages.items() if usage in kinds)
+
+    @staticmethod
+    def merge(parts: Iterable[TouchedMembers]) -> TouchedMembers:
+        tables: set[str] = set()
+        cubes: set[str] = set()
+        usages: dict[str, set[str]] = {}
+        user = False
+        for part in parts:
+            tables |= part.tables
+            cubes |= part.cubes
+            user = user or part.user_column
+            for name, kinds in part.usages.items():
+                usages.setdefault(name, set()).update(kinds)
+        return TouchedMembers(
+            frozenset(tables), frozenset(cubes), {k: frozenset(v) for k, v in usages.items()}, user
+        )
+
+
+EMPTY = TouchedMembers(frozenset(), frozenset(), {})
+
+
+@dataclass
+class MemberRecorder:
+    """Collects :class:`TouchedMembers` while one cube-level query is planned."""
+
+    tables: set[str] = field(default_factory=set)
+    cubes: set[str] = field(default_factory=set)
+    usages: dict[str, set[str]] = field(default_factory=dict)
+    user_column: bool = False
+
+    def add(self, full_name: str, usage: Usage) -> None:
+        self.usages.setdefault(full_name, set()).add(usage)
+
+    def freeze(self) -> TouchedMembers:
+        return TouchedMembers(
+            frozenset(self.tables),
+            frozenset(self.cubes),
+            {name: frozenset(kinds) for name, kinds in self.usages.items()},
+            self.user_column,
+        )

@@ -1,0 +1,273 @@
+"""From a parsed client statement to a cached, executable plan (pure: no I/O).
+
+The plan of a statement depends on the model version, the datasource dialect and paramstyle, the
+parameter types the client declared, and the statement text with its comparison literals lifted out
+(see :mod:`.params`). :class:`PlanCache` keys plans by exactly that, so the same query shape with
+other values, or the same text again, skips planning. Access checks are not part of the plan: they
+run on :attr:`SemanticPlan.touched` for each session (the plan is the same for everyone).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel, UnsupportedError
+
+from sqlgate.errors import FEATURE_NOT_SUPPORTED, PgError
+from sqlgate.pgproto import oids
+from sqlgate.planner.api import ResultColumn
+from sqlgate.planner.semantic import dialects
+from sqlgate.planner.semantic.context import PlanContext
+from sqlgate.planner.semantic.members import TouchedMembers
+from sqlgate.planner.semantic.params import (
+    LiftedLiteral,
+    ParamSource,
+    Slot,
+    SlotTable,
+    convert,
+    find_liftable,
+    lift_literals,
+    param_source,
+    replace_all,
+    shape_key,
+)
+from sqlgate.planner.semantic.statement import StatementPlanner
+from sqlgate.semantic.model import CompiledModel
+
+
+@dataclass(frozen=True)
+class SemanticPlan:
+    """Everything needed to run a statement: generated SQL, how to bind it, and what it returns."""
+
+    sql: str  # in the datasource dialect, placeholders in its paramstyle
+    slots: tuple[Slot, ...]  # one per placeholder, in order
+    columns: tuple[ResultColumn, ...]
+    param_oids: tuple[int, ...]  # what Describe reports for $1..$n
+    touched: TouchedMembers
+    dialect: str
+    paramstyle: str
+
+    @property
+    def column_oids(self) -> tuple[int, ...]:
+        return tuple(c.type_oid for c in self.columns)
+
+
+def model_key(model: CompiledModel) -> tuple[str, int]:
+    """What identifies a model in plan-cache keys: its version checksum and the compiled object
+    (models are compiled once per datasource and checksum, so no two live models share both)."""
+    return (model.checksum or "", id(model))
+
+
+class PlanCache:
+    """LRU of plans keyed by (model, dialect, paramstyle, declared parameter types, statement)."""
+
+    def __init__(self, max_entries: int = 2048) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: tuple[Any, ...]) -> Any:
+        with self._lock:
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+                self.hits += 1
+            else:
+                self.misses += 1
+            return value
+
+    def put(self, key: tuple[Any, ...], value: Any) -> None:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+DEFAULT_PLAN_CACHE = PlanCache()
+
+
+def plan_statement(
+    tree: exp.Expression,
+    sql: str,
+    model: CompiledModel,
+    *,
+    dialect: str,
+    paramstyle: str,
+    param_oids: Sequence[int] = (),
+    cache: PlanCache | None = DEFAULT_PLAN_CACHE,
+    consume: bool = False,
+) -> tuple[SemanticPlan, list[LiftedLiteral]]:
+    """Plan ``tree`` (parsed from ``sql`` with read="postgres") against ``model`` for one datasource.
+
+    Returns the plan and the literals lifted out of this statement (bound at execution). With
+    ``consume`` the planner may change ``tree`` instead of copying it (cheaper for big statements).
+    """
+    base = (model_key(model), dialect, paramstyle, tuple(param_oids))
+    exact_key = (*base, "text", sql)
+    if cache is not None and sql:
+        hit = cache.get(exact_key)
+        if hit is not None:
+            return hit
+    liftable = find_liftable(tree)
+    lifted = [value for _, _, value in liftable]
+    normalised: exp.Expression | None = None
+    key_text = shape_key(sql, liftable) if sql else None
+    if key_text is None:
+        normalised, lifted = lift_literals(tree, liftable, copy=not consume)
+        key_text = "generated:" + normalised.sql("postgres")
+    key = (*base, "shape", key_text)
+    plan = cache.get(key) if cache is not None else None
+    if plan is None:
+        if normalised is None:
+            normalised, lifted = lift_literals(tree, liftable, copy=not consume)
+        plan = _plan(normalised, model, dialect, paramstyle, param_oids)
+        if cache is not None:
+            cache.put(key, plan)
+    if cache is not None and sql:
+        cache.put(exact_key, (plan, lifted))
+    return plan, lifted
+
+
+def _plan(
+    tree: exp.Expression, model: CompiledModel, dialect: str, paramstyle: str, param_oids: Sequence[int]
+) -> SemanticPlan:
+    ctx = PlanContext(model=model, dialect=dialect, param_oids=param_oids)
+    planned = StatementPlanner(ctx).plan(tree)
+    _internal_output_names(planned.tree)
+    slots = SlotTable()
+    final = _bind_parameters(planned.tree, slots, dialect, ctx.param_types)
+    final = dialects.finish_tree(final, dialect)
+    try:
+        text = final.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE)
+    except UnsupportedError as exc:
+        raise PgError(FEATURE_NOT_SUPPORTED, f"not supported by the {dialect} datasource: {exc}") from None
+    text, ordered = slots.finalize(text, paramstyle)
+    count = max([len(param_oids), *slots.client_types.keys()], default=0)
+    reported = []
+    for number in range(1, count + 1):
+        declared = param_oids[number - 1] if number <= len(param_oids) else 0
+        reported.append(declared or slots.client_types.get(number, oids.TEXT))
+    columns = tuple(
+        ResultColumn(name=c.name, type_oid=c.oid if c.oid != oids.UNKNOWN else oids.TEXT)
+        for c in planned.columns
+    )
+    return SemanticPlan(
+        sql=text,
+        slots=ordered,
+        columns=columns,
+        param_oids=tuple(reported),
+        touched=TouchedMembers.merge(ctx.touched),
+        dialect=dialect,
+        paramstyle=paramstyle,
+    )
+
+
+def _internal_output_names(tree: exp.Expression) -> None:
+    """Name the outermost select's columns ``c0, c1 …`` in the generated SQL.
+
+    Clients get the names from RowDescription, so the datasource never sees a client alias at the
+    top: no clash with keywords (``AS "current_date"`` confuses DuckDB), no MySQL 64-character limit,
+    no duplicate-name ambiguity in ORDER BY.
+    """
+    select: exp.Expression = tree
+    while isinstance(select, exp.SetOperation):
+        select = select.this
+    if isinstance(select, exp.Subquery):
+        select = select.this
+    if not isinstance(select, exp.Select):
+        return
+    renamed: dict[str, str] = {}
+    duplicated = set()
+    for position, expression in enumerate(select.expressions):
+        if isinstance(expression, exp.Alias):
+            old = expression.alias
+            if old in renamed:
+                duplicated.add(old)
+            renamed.setdefault(old, f"c{position}")
+            expression.set("alias", exp.Identifier(this=f"c{position}", quoted=True))
+    for order_owner in {id(tree): tree, id(select): select}.values():
+        order = order_owner.args.get("order")
+        if order is None:
+            continue
+        for ordered in order.expressions:
+            target = ordered.this
+            if isinstance(target, exp.Column) and not target.table and target.name in renamed:
+                if target.name in duplicated:
+                    raise PgError("42702", f'ORDER BY "{target.name}" is ambiguous')
+                target.set("this", exp.Identifier(this=renamed[target.name], quoted=True))
+
+
+def _bind_parameters(
+    tree: exp.Expression, slots: SlotTable, dialect: str, types: dict[ParamSource, int]
+) -> exp.Expression:
+    """Replace ``$n`` and lifted literals by placeholder markers (cast where the dialect needs it)."""
+    replacements: list[tuple[exp.Expression, exp.Expression]] = []
+    for node in tree.find_all(exp.Parameter, exp.Placeholder):
+        source = param_source(node)
+        if source is None:
+            continue
+        oid = types.get(source, oids.TEXT)
+        if oid == oids.UNKNOWN:
+            oid = oids.TEXT
+        cast = dialects.casts_param(dialect, oid) and not _is_limit(node)
+        marker = slots.marker(source, oid, _cast_template(dialect, oid) if cast else None)
+        if node is tree:
+            return marker
+        replacements.append((node, marker))
+    replace_all(replacements)
+    return tree
+
+
+def _is_limit(node: exp.Expression) -> bool:
+    return isinstance(node.parent, exp.Limit | exp.Offset)
+
+
+_CAST_TYPES = {
+    oids.TEXT: exp.DataType.Type.TEXT,
+    oids.INT8: exp.DataType.Type.BIGINT,
+    oids.INT4: exp.DataType.Type.BIGINT,
+    oids.INT2: exp.DataType.Type.BIGINT,
+    oids.NUMERIC: exp.DataType.Type.DECIMAL,
+    oids.FLOAT8: exp.DataType.Type.DOUBLE,
+    oids.BOOL: exp.DataType.Type.BOOLEAN,
+    oids.TIMESTAMP: exp.DataType.Type.TIMESTAMP,
+    oids.TIMESTAMPTZ: exp.DataType.Type.TIMESTAMP,
+    oids.DATE: exp.DataType.Type.DATE,
+}
+
+
+def cast_type(oid: int) -> exp.DataType:
+    """The type a placeholder bound as ``oid`` is cast to."""
+    return exp.DataType(this=_CAST_TYPES.get(oid, exp.DataType.Type.TEXT))
+
+
+@lru_cache(maxsize=256)
+def _cast_template(dialect: str, oid: int) -> str:
+    """``CAST({} AS <type>)`` as ``dialect`` writes it (placeholders are rendered as one text node)."""
+    text = exp.Cast(this=exp.Var(this="__sgcast__"), to=cast_type(oid)).sql(dialect=dialect)
+    return text.replace("__sgcast__", "{}")
+
+
+def convert_lifted(plan: SemanticPlan, lifted: Sequence[LiftedLiteral]) -> dict[int, Any]:
+    """Lifted literal values converted to their bound types, by slot position (22P02/22007 early)."""
+    converted: dict[int, Any] = {}
+    for position, slot in enumerate(plan.slots):
+        if not slot.source.client:
+            converted[position] = convert(lifted[slot.source.index].value, slot.oid)
+    return converted

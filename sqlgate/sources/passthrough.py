@@ -1,0 +1,305 @@
+"""PostgreSQL results forwarded as PostgreSQL sent them: DataRow messages, not Python values.
+
+When a client asked for the column types the datasource returns, in formats the datasource can
+produce (text, or binary for types both sides know), the gateway can write the datasource's DataRow
+messages to the client byte for byte: no decoding into Python objects, no re-encoding. This is about
+three times faster than decoding rows (see docs/sources.md, "Performance").
+
+One query = one round trip to start: Parse, Bind (parameters as text of unspecified type, results in
+the requested formats), Describe, Execute(batch_rows), Flush. Each further batch is another
+Execute(batch_rows), sent only when the consumer asks for more (back-pressure), so at most one batch
+is in flight. The implicit transaction is read-only (``default_transaction_read_only``) and ends with
+Sync when the cursor is closed.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import math
+import struct
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlgate.errors import PgError
+from sqlgate.sources.base import SourceColumn
+from sqlgate.sources.cursor import SlotCursor
+from sqlgate.sources.failures import connection_lost
+from sqlgate.sources.limits import Deadline, within
+from sqlgate.sources.pgraw import (
+    DESCRIBE_PORTAL,
+    FLUSH,
+    I16,
+    SYNC,
+    U32_FROM,
+    ConnectionBroken,
+    RawConnection,
+    bind_message,
+    error_fields,
+    execute_message,
+    is_connection_state,
+    parse_message,
+    pg_error,
+)
+
+if TYPE_CHECKING:
+    from sqlgate.sources.postgres import PostgresSource
+
+DATA_ROW = 68  # b"D"
+
+
+@dataclass(frozen=True, slots=True)
+class RawField:
+    """A RowDescription field exactly as the datasource sent it."""
+
+    name: str
+    table_oid: int
+    column_number: int
+    type_oid: int
+    type_size: int
+    type_modifier: int
+    format: int
+
+
+class PassthroughCursor(SlotCursor):
+    """An open result whose rows come out as complete DataRow messages (see :meth:`chunks`)."""
+
+    def __init__(self, source: PostgresSource, deadline: Deadline, batch_rows: int) -> None:
+        super().__init__(source.gate, deadline)
+        self._source = source
+        self._batch_rows = batch_rows
+        self._conn: RawConnection | None = None
+        self._buf = b""
+        self._in_flight = False  # an Execute was sent and its answer not yet read to the end
+        self._error_pending = False  # the server is skipping to Sync after an error
+        self.fields: list[RawField] = []
+        self.columns: list[SourceColumn] = []
+        self.command_tag: str | None = None
+
+    async def start(self, sql: str, params: Sequence[Any], result_formats: Sequence[int]) -> None:
+        """Send the query and read up to its RowDescription (rows stay buffered for :meth:`chunks`)."""
+        request = (
+            parse_message(sql)
+            + bind_message([text_param(v) for v in params], result_formats)
+            + DESCRIBE_PORTAL
+            + FLUSH  # the server holds its output until a Flush: let the RowDescription out now
+            + execute_message(self._batch_rows)
+            + FLUSH
+        )
+        for attempt in (1, 2):
+            conn, fresh = await self._source.raw_acquire()
+            self._conn = conn
+            try:
+                conn.send(request)
+                self._in_flight = True
+                await within(self._deadline, self._read_header())
+                return
+            except ConnectionBroken as exc:
+                self._release(reusable=False)
+                if attempt == 1 and not fresh:  # died while idle: nothing ran, retry on a new one
+                    self._source.raw_expire_idle()
+                    continue
+                raise connection_lost(self._source.name, *_reason(exc)) from None
+
+    async def _read_header(self) -> None:
+        conn = self._conn
+        assert conn is not None
+        while True:
+            kind, body = await conn.read_message()
+            if kind in (b"1", b"2", b"N", b"S"):
+                continue
+            if kind == b"T":
+                self._set_fields(body)
+                return
+            if kind == b"n":  # NoData: a statement without a result
+                return
+            if kind == b"E":
+                fields = error_fields(body)
+                if is_connection_state(fields.get("C", "")):
+                    # e.g. terminated while idle in the pool: the FATAL error waited in the buffer
+                    conn.broken = True
+                    raise ConnectionBroken(_lost_reason(fields))
+                self._in_flight = False
+                self._error_pending = True
+                raise pg_error(fields)
+            raise ConnectionBroken(f"unexpected message {kind!r}")
+
+    def _set_fields(self, body: bytes) -> None:
+        count = I16.unpack_from(body)[0]
+        pos = 2
+        for _ in range(count):
+            end = body.index(b"\x00", pos)
+            name = body[pos:end].decode()
+            table_oid, column, type_oid, size, modifier, fmt = _FIELD.unpack_from(body, end + 1)
+            pos = end + 1 + _FIELD.size
+            self.fields.append(RawField(name, table_oid, column, type_oid, size, modifier, fmt))
+        self.columns = [SourceColumn(f.name, f.type_oid) for f in self.fields]
+
+    async def chunks(self, max_bytes: int = 1 << 20) -> AsyncIterator[tuple[bytes, int]]:
+        """Yield ``(DataRow messages, row count)`` until the result ends; each piece is at most one
+        batch of rows and is cut early once it holds ``max_bytes``. NoticeResponses are dropped."""
+        while not self._exhausted:
+            if not self._in_flight:
+                self._send_execute()
+            async for piece in self._read_batch(max_bytes):
+                yield piece
+
+    def _send_execute(self) -> None:
+        assert self._conn is not None
+        try:
+            self._conn.send(execute_message(self._batch_rows) + FLUSH)
+        except ConnectionBroken:
+            raise connection_lost(self._source.name) from None
+        self._in_flight = True
+
+    async def _read_batch(self, max_bytes: int) -> AsyncIterator[tuple[bytes, int]]:
+        """Frame the answer to one Execute: DataRows until PortalSuspended or CommandComplete."""
+        conn = self._conn
+        assert conn is not None
+        parts: list[bytes] = []
+        size = rows = 0
+        buf, pos = self._buf, 0
+        while True:
+            # Hot loop: step over DataRow messages by their length prefix, nothing else.
+            end = len(buf)
+            start = pos
+            count = 0
+            limit = start + max_bytes - size  # cut the piece once it holds max_bytes
+            while pos + 5 <= end and buf[pos] == DATA_ROW and pos < limit:
+                nxt = pos + 1 + U32_FROM(buf, pos + 1)[0]
+                if nxt > end:
+                    break
+                pos = nxt
+                count += 1
+            if count:
+                parts.append(buf[start:pos])
+                size += pos - start
+                rows += count
+            if pos + 5 <= end and buf[pos] != DATA_ROW:
+                length = U32_FROM(buf, pos + 1)[0]
+                if pos + 1 + length <= end:
+                    kind, body = buf[pos : pos + 1], buf[pos + 5 : pos + 1 + length]
+                    pos += 1 + length
+                    if kind in (b"N", b"S", b"A"):
+                        continue
+                    self._buf = buf[pos:]
+                    self._in_flight = False
+                    if kind == b"s":  # PortalSuspended: more rows on the next Execute
+                        pass
+                    elif kind in (b"C", b"I"):
+                        self._exhausted = True
+                        self.command_tag = _total_tag(body, self.row_count + rows) if kind == b"C" else ""
+                    elif kind == b"E":
+                        self._error_pending = True
+                        raise self._server_error(error_fields(body))
+                    else:
+                        raise connection_lost(
+                            self._source.name, f"unexpected message {kind!r} from the datasource"
+                        )
+                    if parts:
+                        self._count(rows)
+                        yield b"".join(parts), rows
+                    return
+            if size >= max_bytes:
+                self._count(rows)
+                yield b"".join(parts), rows
+                parts, size, rows = [], 0, 0
+                if pos + 5 <= end:
+                    continue  # more complete messages in the buffer
+            carry = buf[pos:]
+            try:
+                chunk = await within(self._deadline, conn.read_chunk())
+            except ConnectionBroken:
+                raise connection_lost(self._source.name) from None
+            buf, pos = (carry + chunk if carry else chunk), 0
+
+    def _count(self, rows: int) -> None:
+        self.batch_count += 1
+        self.row_count += rows
+
+    def _server_error(self, fields: dict[str, str]) -> PgError:
+        """The error for an ErrorResponse; for connection-level ones the connection is dropped."""
+        if is_connection_state(fields.get("C", "")):
+            if self._conn is not None:
+                self._conn.broken = True
+            self._error_pending = False
+            return connection_lost(self._source.name, _lost_reason(fields))
+        return pg_error(fields)
+
+    async def _cleanup(self, *, finished: bool) -> None:
+        conn = self._conn
+        if conn is None:
+            return
+        if self._in_flight:
+            # The server is still producing rows for us: stop it, and never reuse this stream.
+            await conn.cancel()
+            self._release(reusable=False)
+            return
+        # Finished, failed, or suspended between batches: Sync ends the implicit transaction (and the
+        # portal). Its ReadyForQuery is read by the connection's next user, so closing costs no
+        # round trip (the server handles the Sync at once: no transaction stays open).
+        try:
+            conn.send(SYNC)
+        except ConnectionBroken:
+            self._release(reusable=False)
+            return
+        conn.pending_ready += 1
+        self._release(reusable=True)
+
+    def _release(self, *, reusable: bool) -> None:
+        if self._conn is not None:
+            self._source.raw_release(self._conn, reusable=reusable and not self._conn.broken)
+            self._conn = None
+
+
+_FIELD = struct.Struct("!ihihih")
+
+
+def _lost_reason(fields: dict[str, str]) -> str:
+    if fields.get("C") == "57P01":
+        return "the datasource terminated the connection"
+    if fields.get("C") in ("57P02", "57P03"):
+        return "the datasource server is shutting down or restarting"
+    return "the connection was closed during the query"
+
+
+def _reason(exc: ConnectionBroken) -> tuple[str, ...]:
+    """The reason of a ConnectionBroken raised with one of our own messages, for connection_lost."""
+    text = str(exc)
+    return (text,) if text.startswith("the ") else ()
+
+
+def _total_tag(body: bytes, total_rows: int) -> str:
+    """The CommandComplete tag for the whole result (the server's counts only the last Execute)."""
+    tag = body.rstrip(b"\x00").decode()
+    return f"SELECT {total_rows}" if tag.startswith("SELECT ") else tag
+
+
+def text_param(value: Any) -> bytes | None:
+    """A parameter in PostgreSQL text form (sent with type 0: the server infers the type, as for a
+    literal in the SQL text)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return b"true" if value else b"false"
+    if isinstance(value, str):
+        return value.encode()
+    if isinstance(value, int | decimal.Decimal | uuid.UUID):
+        return str(value).encode()
+    if isinstance(value, float):
+        return repr(value).encode() if math.isfinite(value) else _special_float(value)
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat().encode()
+    if isinstance(value, datetime.timedelta):
+        return f"{value.days} days {value.seconds} seconds {value.microseconds} microseconds".encode()
+    if isinstance(value, bytes | bytearray | memoryview):
+        return b"\\x" + bytes(value).hex().encode()
+    raise PgError("22023", f"cannot send a parameter of type {type(value).__name__} to the datasource")
+
+
+def _special_float(value: float) -> bytes:
+    if math.isnan(value):
+        return b"NaN"
+    return b"Infinity" if value > 0 else b"-Infinity"
