@@ -1,8 +1,12 @@
 """The composition root: build a running gateway from :class:`~sqlgate.config.Settings`.
 
     metastore engine -> credential store -> authenticator
-    planner (session commands, builtins, + injected semantic and catalog handlers)
+    metastore engine -> model provider ─┐
+    datasource registry (pools) ────────┴-> semantic handler (prepare_semantic)
+    planner (session commands, builtins, semantic handler, injected catalog handler)
     wire server (+ metrics endpoint)
+
+Handlers passed to the constructor win over the ones built here (tests inject stand-ins).
 
 Tests start one in-process::
 
@@ -12,6 +16,7 @@ Tests start one in-process::
 
 from __future__ import annotations
 
+import functools
 import logging
 import ssl
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +25,7 @@ from typing import Any
 
 from sqlgate.auth.authenticator import Authenticator
 from sqlgate.auth.channel_binding import certificate_der, tls_server_end_point
+from sqlgate.auth.context import ModelVersion
 from sqlgate.auth.guards import FailureThrottle, SuccessCache
 from sqlgate.auth.store import CredentialStore, MetastoreCredentialStore
 from sqlgate.config import Settings, SettingsError
@@ -65,6 +71,7 @@ class Gateway:
         self.planner: CorePlanner | None = None
         self.server: WireServer | None = None
         self.metrics_port: int | None = None
+        self.sources: Any = None  # the SourceRegistry, when the gateway builds the semantic handler
         self._executor: ThreadPoolExecutor | None = None
 
     @property
@@ -75,12 +82,38 @@ class Gateway:
     def _credential_store(self) -> CredentialStore:
         if self._store is not None:
             return self._store
-        if not self.settings.metadata_url:
-            raise SettingsError("no metadata database: set --metadata-url or SQLGATE_METADATA_URL")
-        from sqlgate.metastore.engine import create_metadata_engine
+        return MetastoreCredentialStore(self._metadata_engine())
 
-        self.engine = create_metadata_engine(self.settings.metadata_url)
-        return MetastoreCredentialStore(self.engine)
+    def _metadata_engine(self) -> Any:
+        if self.engine is None:
+            if not self.settings.metadata_url:
+                raise SettingsError("no metadata database: set --metadata-url or SQLGATE_METADATA_URL")
+            from sqlgate.metastore.engine import create_metadata_engine
+
+            self.engine = create_metadata_engine(self.settings.metadata_url)
+        return self.engine
+
+    def _semantic_handler(self) -> SemanticHandler | None:
+        """The semantic planner over the metadata database's models and the datasources' pools."""
+        if self.semantic is not None or not self.settings.metadata_url:
+            return self.semantic
+        from sqlgate.metastore import logins
+        from sqlgate.planner.semantic import prepare_semantic
+        from sqlgate.planner.semantic.models import CachedModelProvider
+        from sqlgate.sources.registry import SourceRegistry
+
+        engine = self._metadata_engine()
+
+        async def load_files(version_id: str) -> list[tuple[str, str]]:
+            return [(f.name, f.code) for f in await logins.load_model_files(engine, version_id)]
+
+        async def current_version(datasource_id: str) -> ModelVersion:
+            record = await logins.active_model_version(engine, datasource_id)
+            return ModelVersion(record.version_id, record.branch_id, record.checksum)
+
+        models = CachedModelProvider(load_files, current_version)
+        self.sources = SourceRegistry()
+        return functools.partial(prepare_semantic, models=models, sources=self.sources)
 
     def _server_options(self) -> ServerOptions:
         s = self.settings
@@ -122,7 +155,7 @@ class Gateway:
             scram_iterations=s.scram_iterations,
             upgrade_legacy=s.upgrade_legacy_passwords,
         )
-        self.planner = CorePlanner(semantic=self.semantic, catalog=self.catalog)
+        self.planner = CorePlanner(semantic=self._semantic_handler(), catalog=self.catalog)
         self.server = WireServer(options, self.planner, self.authenticator, self.metrics)
         await self.server.start()
         if s.metrics_port is not None:
@@ -144,6 +177,9 @@ class Gateway:
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
         self.metrics.stop()
+        if self.sources is not None:
+            await self.sources.aclose()
+            self.sources = None
         if self.engine is not None:
             await self.engine.dispose()
             self.engine = None
