@@ -138,6 +138,14 @@ class Gateway:
         )
 
     async def start(self) -> None:
+        """Build and start everything; a failure part-way stops what was started."""
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop(timeout=0)
+            raise
+
+    async def _start(self) -> None:
         s = self.settings
         s.validate()
         options = self._server_options()
@@ -159,7 +167,12 @@ class Gateway:
         self.server = WireServer(options, self.planner, self.authenticator, self.metrics)
         await self.server.start()
         if s.metrics_port is not None:
-            self.metrics_port = self.metrics.serve(s.metrics_port, s.metrics_host)
+            try:
+                self.metrics_port = self.metrics.serve(s.metrics_port, s.metrics_host)
+            except OSError as exc:
+                raise SettingsError(
+                    f"cannot serve metrics on {s.metrics_host}:{s.metrics_port}: {exc.strerror or exc}"
+                ) from None
         log.info(
             "sqlgate listening on %s:%d%s%s",
             s.host,

@@ -54,3 +54,20 @@ def test_each_metrics_object_has_its_own_registry() -> None:
     first.query_done("builtin", "ok", 0.01)
     assert first.registry is not second.registry
     assert second.queries.labels(kind="builtin", outcome="ok")._value.get() == 0
+
+
+async def test_a_busy_metrics_port_is_reported_clearly() -> None:
+    import socket
+
+    import pytest
+
+    from sqlgate.config import SettingsError
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(SettingsError) as info:
+            async with running_gateway(metrics_port=port):
+                pass
+    assert f"cannot serve metrics on 127.0.0.1:{port}" in str(info.value)

@@ -7,8 +7,11 @@ import struct
 from sqlgate.pgproto import backend as be
 from sqlgate.pgproto import frontend as fe
 from sqlgate.pgproto import oids
+from sqlgate.planner.api import ResultColumn
+from sqlgate.planner.statements import InProcessStatement
+from tests.support.gateways import password_of, running_gateway
 from tests.support.numbers import NumbersHandler
-from tests.support.rawpg import Connect, errors, kinds, rows
+from tests.support.rawpg import Connect, RawPg, errors, kinds, rows
 
 
 async def test_parse_bind_describe_execute(connect: Connect) -> None:
@@ -162,20 +165,36 @@ async def test_parse_describe_flush_without_sync(connect: Connect) -> None:
     assert messages[1].values == (struct.pack("!i", 9),)
 
 
-async def test_binary_oid_array_parameter(connect: Connect) -> None:
-    conn = await connect()
+async def test_binary_oid_array_parameter_reaches_the_catalog_handler() -> None:
+    """asyncpg's type introspection binds ``$1::oid[]`` in binary; sqlglot cannot parse that cast, so
+    the catalog handler gets the text, and the decoded parameter."""
+    seen: list[object] = []
+
+    async def catalog(tree, sql, session, param_oids):  # type: ignore[no-untyped-def]
+        async def run(s, params):  # type: ignore[no-untyped-def]
+            seen.append(params.values[0])
+            return [(len(params.values[0]),)], "SELECT 1"
+
+        return InProcessStatement(
+            "catalog", sql, run, columns=[ResultColumn("n", oids.INT4)], param_oids=[oids.OID_ARRAY]
+        )
+
     array = (
         struct.pack("!iiIii", 1, 0, oids.OID, 2, 1) + struct.pack("!iI", 4, 23) + struct.pack("!iI", 4, 25)
     )
-    messages = await conn.extended(
-        [
-            fe.Parse("", "SELECT $1::oid[] IS NULL AS missing", (oids.OID_ARRAY,)),
-            fe.Bind("", "", (1,), (array,)),
-            fe.Execute(),
-        ]
-    )
-    # sqlgate's builtins do not know oid[] casts: the statement is refused, but the parameter is accepted
-    assert errors(messages) in (["42601"], [])
+    async with running_gateway(catalog=catalog) as gw:
+        conn = await RawPg.connect(gw.port)
+        await conn.startup("alice", password_of("alice"))
+        messages = await conn.extended(
+            [
+                fe.Parse("", "SELECT t.oid FROM pg_catalog.pg_type t WHERE t.oid = any($1::oid[])", (0,)),
+                fe.Bind("", "", (1,), (array,), (1,)),
+                fe.Execute(),
+            ]
+        )
+        await conn.close()
+    assert errors(messages) == [] and seen == [[23, 25]]
+    assert next(m for m in messages if isinstance(m, be.DataRow)).values == (struct.pack("!i", 2),)
 
 
 async def test_bind_errors(connect: Connect) -> None:
