@@ -199,7 +199,11 @@ class Evaluator:
             self.type_of(node.this)
             return target
         if isinstance(node, exp.Neg):
-            return self.type_of(node.this)
+            inner = node.this
+            if isinstance(inner, exp.Literal) and not inner.is_string:
+                # PostgreSQL folds the sign into the constant: -2147483648 is an integer.
+                return _number_literal_type(inner.this, negative=True)
+            return self.type_of(inner)
         if isinstance(node, exp.Add | exp.Sub | exp.Mul | exp.Div | exp.Mod | exp.Pow):
             left, right = self.type_of(node.this), self.type_of(node.expression)
             if left < 0 and right > 0:
@@ -529,12 +533,12 @@ def _param_index(node: exp.Parameter) -> int:
     return index
 
 
-def _number_literal_type(text: str) -> int:
+def _number_literal_type(text: str, *, negative: bool = False) -> int:
     if re.fullmatch(r"\d+", text):
         value = int(text)
-        if value < 2**31:
+        if value < 2**31 + negative:
             return oids.INT4
-        if value < 2**63:
+        if value < 2**63 + negative:
             return oids.INT8
     return oids.NUMERIC
 
@@ -542,7 +546,7 @@ def _number_literal_type(text: str) -> int:
 def _number_literal(text: str) -> int | Decimal:
     if re.fullmatch(r"\d+", text):
         value = int(text)
-        if value < 2**63:
+        if value <= 2**63:  # 2**63 itself only as the operand of a minus sign
             return value
     return Decimal(text.replace("_", ""))
 

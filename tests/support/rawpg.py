@@ -35,7 +35,11 @@ class RawPg:
 
     @classmethod
     async def connect(cls, port: int, host: str = "127.0.0.1") -> RawPg:
-        reader, writer = await asyncio.open_connection(host, port)
+        """TCP to host:port, or the unix socket of that port when ``host`` is a directory."""
+        if host.startswith("/"):
+            reader, writer = await asyncio.open_unix_connection(f"{host}/.s.PGSQL.{port}")
+        else:
+            reader, writer = await asyncio.open_connection(host, port)
         return cls(reader, writer)
 
     async def send(self, *messages: bytes | Any) -> None:
