@@ -14,16 +14,19 @@ from sqlgate.gateway import Gateway
 from tests.e2e.conftest import Target
 
 
+def _params(target: Target) -> dict[str, object]:
+    return {
+        "host": target.host,
+        "port": target.port,
+        "user": target.user,
+        "password": target.password,
+        "database": target.database,
+        "ssl": False,
+    }
+
+
 async def connect(target: Target) -> asyncpg.Connection:
-    return await asyncpg.connect(
-        host=target.host,
-        port=target.port,
-        user=target.user,
-        password=target.password,
-        database=target.database,
-        ssl=False,
-        server_settings={"application_name": "asyncpg-test"},
-    )
+    return await asyncpg.connect(**_params(target), server_settings={"application_name": "asyncpg-test"})
 
 
 async def test_prepared_statements_and_binary_results(target: Target) -> None:
@@ -91,12 +94,7 @@ async def test_timeout_cancels_and_connection_stays_usable(target: Target) -> No
 
 async def test_pool_resets_connections(target: Target, e2e_gateway: Gateway) -> None:
     pool = await asyncpg.create_pool(
-        host=target.host,
-        port=target.port,
-        user=target.user,
-        password=target.password,
-        database=target.database,
-        ssl=False,
+        **_params(target),
         min_size=1,
         max_size=2,
     )
