@@ -136,6 +136,9 @@ class PreparedStatement(ABC):
     sql: str
     param_oids: list[int]
     columns: list[ResultColumn] | None  # None means NoData
+    # True only for statements that may run in an aborted transaction block (ROLLBACK, COMMIT…);
+    # the wire answers 25P02 for every other statement while the session's status is E.
+    allowed_in_failed_transaction: bool = False
 
     @abstractmethod
     async def execute(
@@ -152,7 +155,8 @@ class Planner(ABC):
     @abstractmethod
     def split(self, sql: str) -> list[str]:
         """Split a simple-Query string into statements (quotes, dollar quotes and comments
-        respected). Empty statements are kept as "" so the wire can send EmptyQueryResponse."""
+        respected). Statements holding only whitespace or comments are dropped, as PostgreSQL does;
+        an empty list means the query was empty (the wire answers EmptyQueryResponse)."""
 
     @abstractmethod
     async def prepare(self, session: Session, sql: str, param_oids: Sequence[int]) -> PreparedStatement:

@@ -1,0 +1,207 @@
+"""The composition root: build a running gateway from :class:`~sqlgate.config.Settings`.
+
+    metastore engine -> credential store -> authenticator
+    metastore engine -> model provider ─┐
+    datasource registry (pools) ────────┴-> semantic handler (prepare_semantic)
+    planner (session commands, builtins, semantic handler, injected catalog handler)
+    wire server (+ metrics endpoint)
+
+Handlers passed to the constructor win over the ones built here (tests inject stand-ins).
+
+Tests start one in-process::
+
+    async with Gateway(settings.replace(port=0, metrics_port=None), credential_store=store) as gw:
+        connect to 127.0.0.1:gw.port
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import ssl
+from concurrent.futures import ThreadPoolExecutor
+from types import TracebackType
+from typing import Any
+
+from sqlgate.auth.authenticator import Authenticator
+from sqlgate.auth.channel_binding import certificate_der, tls_server_end_point
+from sqlgate.auth.context import ModelVersion
+from sqlgate.auth.guards import FailureThrottle, SuccessCache
+from sqlgate.auth.store import CredentialStore, MetastoreCredentialStore
+from sqlgate.config import Settings, SettingsError
+from sqlgate.observability.metrics import Metrics
+from sqlgate.planner.core import CatalogHandler, CorePlanner, SemanticHandler
+from sqlgate.wire.options import ServerOptions
+from sqlgate.wire.server import WireServer
+
+log = logging.getLogger("sqlgate")
+
+
+def tls_context(cert_file: str, key_file: str) -> ssl.SSLContext:
+    """A server TLS context (TLS 1.2+) for the configured certificate and key."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(cert_file, key_file)
+    except (OSError, ssl.SSLError) as exc:
+        raise SettingsError(f"cannot load the TLS certificate/key: {exc}") from None
+    context.set_alpn_protocols(["postgresql"])
+    return context
+
+
+class Gateway:
+    """A gateway: wire server, authenticator and planner, started and stopped together."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        credential_store: CredentialStore | None = None,
+        semantic: SemanticHandler | None = None,
+        catalog: CatalogHandler | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.settings = settings
+        self._store = credential_store
+        self.semantic = semantic
+        self.catalog = catalog
+        self.metrics = metrics or Metrics()
+        self.engine: Any = None
+        self.authenticator: Authenticator | None = None
+        self.planner: CorePlanner | None = None
+        self.server: WireServer | None = None
+        self.metrics_port: int | None = None
+        self.sources: Any = None  # the SourceRegistry, when the gateway builds the semantic handler
+        self._executor: ThreadPoolExecutor | None = None
+
+    @property
+    def port(self) -> int:
+        assert self.server is not None, "the gateway is not started"
+        return self.server.port
+
+    def _credential_store(self) -> CredentialStore:
+        if self._store is not None:
+            return self._store
+        return MetastoreCredentialStore(self._metadata_engine())
+
+    def _metadata_engine(self) -> Any:
+        if self.engine is None:
+            if not self.settings.metadata_url:
+                raise SettingsError("no metadata database: set --metadata-url or SQLGATE_METADATA_URL")
+            from sqlgate.metastore.engine import create_metadata_engine
+
+            self.engine = create_metadata_engine(self.settings.metadata_url)
+        return self.engine
+
+    def _semantic_handler(self) -> SemanticHandler | None:
+        """The semantic planner over the metadata database's models and the datasources' pools."""
+        if self.semantic is not None or not self.settings.metadata_url:
+            return self.semantic
+        from sqlgate.metastore import logins
+        from sqlgate.planner.semantic import prepare_semantic
+        from sqlgate.planner.semantic.models import CachedModelProvider
+        from sqlgate.sources.registry import SourceRegistry
+
+        engine = self._metadata_engine()
+
+        async def load_files(version_id: str) -> list[tuple[str, str]]:
+            return [(f.name, f.code) for f in await logins.load_model_files(engine, version_id)]
+
+        async def current_version(datasource_id: str) -> ModelVersion:
+            record = await logins.active_model_version(engine, datasource_id)
+            return ModelVersion(record.version_id, record.branch_id, record.checksum)
+
+        models = CachedModelProvider(load_files, current_version)
+        self.sources = SourceRegistry()
+        return functools.partial(prepare_semantic, models=models, sources=self.sources)
+
+    def _server_options(self) -> ServerOptions:
+        s = self.settings
+        context = None
+        binding = None
+        if s.tls_cert and s.tls_key:
+            context = tls_context(s.tls_cert, s.tls_key)
+            binding = tls_server_end_point(certificate_der(s.tls_cert))
+        return ServerOptions(
+            host=s.host,
+            port=s.port,
+            tls=context,
+            channel_binding=binding,
+            max_connections=s.max_connections,
+            startup_timeout=s.startup_timeout,
+            idle_session_timeout=s.idle_session_timeout,
+            max_message_size=s.max_message_size,
+            shutdown_timeout=s.shutdown_timeout,
+            write_buffer_size=s.write_buffer_size,
+            reuse_port=s.reuse_port,
+            log_queries=s.log_queries,
+        )
+
+    async def start(self) -> None:
+        """Build and start everything; a failure part-way stops what was started."""
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop(timeout=0)
+            raise
+
+    async def _start(self) -> None:
+        s = self.settings
+        s.validate()
+        options = self._server_options()
+        store = self._credential_store()
+        self._executor = ThreadPoolExecutor(
+            max_workers=max(1, s.auth_threads), thread_name_prefix="sqlgate-auth"
+        )
+        self.authenticator = Authenticator(
+            store,
+            allow_cleartext=s.allow_cleartext,
+            password_method=s.password_method,  # type: ignore[arg-type]
+            throttle=FailureThrottle(free_attempts=s.auth_free_attempts, max_delay=s.auth_failure_delay_max),
+            cache=SuccessCache(ttl=s.auth_cache_seconds),
+            executor=self._executor,
+            scram_iterations=s.scram_iterations,
+            upgrade_legacy=s.upgrade_legacy_passwords,
+        )
+        self.planner = CorePlanner(semantic=self._semantic_handler(), catalog=self.catalog)
+        self.server = WireServer(options, self.planner, self.authenticator, self.metrics)
+        await self.server.start()
+        if s.metrics_port is not None:
+            try:
+                self.metrics_port = self.metrics.serve(s.metrics_port, s.metrics_host)
+            except OSError as exc:
+                raise SettingsError(
+                    f"cannot serve metrics on {s.metrics_host}:{s.metrics_port}: {exc.strerror or exc}"
+                ) from None
+        log.info(
+            "sqlgate listening on %s:%d%s%s",
+            s.host,
+            self.server.port,
+            " (TLS available)" if options.tls else "",
+            f", metrics on {s.metrics_host}:{self.metrics_port}" if self.metrics_port is not None else "",
+        )
+
+    async def stop(self, timeout: float | None = None) -> None:
+        """Drain and stop: see :meth:`sqlgate.wire.server.WireServer.shutdown`."""
+        if self.server is not None:
+            await self.server.shutdown(timeout)
+        if self.authenticator is not None:
+            await self.authenticator.close()
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+        self.metrics.stop()
+        if self.sources is not None:
+            await self.sources.aclose()
+            self.sources = None
+        if self.engine is not None:
+            await self.engine.dispose()
+            self.engine = None
+
+    async def __aenter__(self) -> Gateway:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop(timeout=5)

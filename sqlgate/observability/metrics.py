@@ -1,0 +1,87 @@
+"""Prometheus metrics of a gateway (served on ``--metrics-port`` at ``/metrics``).
+
+Each :class:`Metrics` owns its registry, so several gateways in one process (tests) do not collide.
+Labels never carry user input beyond bounded vocabularies (kinds, outcomes, reasons).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+QUERY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
+
+
+class Metrics:
+    """Counters and gauges the wire and auth layers update."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.connections_open = Gauge(
+            "sqlgate_connections_open", "Client connections currently open.", registry=r
+        )
+        self.connections_total = Counter(
+            "sqlgate_connections_total", "Client connections accepted since start.", registry=r
+        )
+        self.sessions_open = Gauge(
+            "sqlgate_sessions_open", "Authenticated sessions currently open.", registry=r
+        )
+        self.auth_failures = Counter(
+            "sqlgate_auth_failures_total",
+            "Failed authentication attempts, by reason.",
+            ["reason"],
+            registry=r,
+        )
+        self.queries = Counter(
+            "sqlgate_queries_total",
+            "Statements executed, by kind and outcome.",
+            ["kind", "outcome"],
+            registry=r,
+        )
+        self.query_duration = Histogram(
+            "sqlgate_query_duration_seconds",
+            "Statement duration (prepare to completion), by kind.",
+            ["kind"],
+            buckets=QUERY_BUCKETS,
+            registry=r,
+        )
+        self.bytes_sent = Counter("sqlgate_bytes_sent_total", "Bytes written to clients.", registry=r)
+        self.bytes_received = Counter("sqlgate_bytes_received_total", "Bytes read from clients.", registry=r)
+        self._server: Any = None
+        self._children: dict[tuple[str, str], tuple[Any, Any]] = {}
+
+    def connection_opened(self) -> None:
+        self.connections_open.inc()
+        self.connections_total.inc()
+
+    def connection_closed(self) -> None:
+        self.connections_open.dec()
+
+    def auth_failed(self, reason: str) -> None:
+        self.auth_failures.labels(reason=reason).inc()
+
+    def query_done(self, kind: str, outcome: str, seconds: float) -> None:
+        # labels() costs a lock and a tuple build per call; the few label combinations are cached.
+        children = self._children.get((kind, outcome))
+        if children is None:
+            children = (
+                self.queries.labels(kind=kind, outcome=outcome),
+                self.query_duration.labels(kind=kind),
+            )
+            self._children[(kind, outcome)] = children
+        children[0].inc()
+        children[1].observe(seconds)
+
+    def serve(self, port: int, host: str = "127.0.0.1") -> int:
+        """Start the HTTP endpoint (a daemon thread); returns the port it listens on."""
+        server, _thread = start_http_server(port, addr=host, registry=self.registry)
+        self._server = server
+        return int(server.server_port)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None

@@ -1,0 +1,180 @@
+"""The planner the wire talks to: classify each statement and send it to the right handler.
+
+Order of the checks (cheap first)::
+
+    empty (only comments)         -> EmptyQueryResponse
+    first keyword SET/SHOW/BEGIN… -> session_commands (answered in-process)
+    parse once with sqlglot (postgres dialect)
+    FROM-less builtin SELECT      -> builtins (answered in-process)
+    INSERT/UPDATE/CREATE/…        -> 25006, sqlgate is read-only
+    touches pg_catalog, information_schema or pg_* relations/functions -> ``catalog`` handler
+    any other query               -> ``semantic`` handler
+
+The two handlers are injected by the composition root (``sqlgate.gateway``); a missing one makes its
+statements fail with 0A000 naming what is not supported yet.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+
+from sqlgate.errors import FEATURE_NOT_SUPPORTED, READ_ONLY_SQL_TRANSACTION, SYNTAX_ERROR, PgError
+from sqlgate.planner import builtins, lexer
+from sqlgate.planner.api import Planner, PreparedStatement
+from sqlgate.planner.session_commands import SESSION_WORDS, SessionCommands
+from sqlgate.planner.statements import empty_statement
+
+if TYPE_CHECKING:
+    from sqlgate.planner.session import Session
+
+# async (tree, sql, session, param_oids) -> PreparedStatement. ``tree`` is the sqlglot expression of
+# the statement (postgres dialect); the catalog handler may get None when sqlglot cannot parse
+# PostgreSQL catalog syntax it does not know (e.g. ``$1::oid[]``) and must then work from ``sql``.
+SemanticHandler = Callable[[exp.Expression, str, "Session", Sequence[int]], Awaitable[PreparedStatement]]
+CatalogHandler = Callable[
+    [exp.Expression | None, str, "Session", Sequence[int]], Awaitable[PreparedStatement]
+]
+
+_CATALOG_SCHEMAS = frozenset({"pg_catalog", "information_schema"})
+# Catalog functions without a pg_ prefix.
+_CATALOG_FUNCTIONS = frozenset(
+    {
+        "format_type", "obj_description", "col_description", "shobj_description", "to_regclass",
+        "to_regtype", "to_regproc", "to_regnamespace", "to_regrole", "has_table_privilege",
+        "has_schema_privilege", "has_database_privilege", "has_column_privilege", "has_function_privilege",
+        "has_any_column_privilege", "has_type_privilege", "current_schemas_oids",
+    }
+)  # fmt: skip
+_CATALOG_CASTS = frozenset({"regclass", "regtype", "regproc", "regprocedure", "regnamespace", "regrole",
+                            "regoper", "regoperator", "regconfig", "regcollation", "oid"})  # fmt: skip
+_WRITE_STATEMENTS: tuple[type[exp.Expression], ...] = (
+    exp.Insert, exp.Update, exp.Delete, exp.Create, exp.Drop, exp.Alter, exp.Merge, exp.TruncateTable,
+    exp.Copy, exp.Grant,
+)  # fmt: skip
+
+
+class CorePlanner(Planner):
+    """Dispatches statements; shared by every session of a gateway."""
+
+    def __init__(
+        self,
+        *,
+        semantic: SemanticHandler | None = None,
+        catalog: CatalogHandler | None = None,
+        builtin_cache_size: int = 1024,
+    ) -> None:
+        self.semantic = semantic
+        self.catalog = catalog
+        self.session_commands = SessionCommands(self)
+        self._builtin_cache: OrderedDict[tuple[str, tuple[int, ...]], PreparedStatement | None] = (
+            OrderedDict()
+        )
+        self._builtin_cache_size = builtin_cache_size
+
+    def split(self, sql: str) -> list[str]:
+        return lexer.split_statements(sql)
+
+    async def prepare(self, session: Session, sql: str, param_oids: Sequence[int]) -> PreparedStatement:
+        key = (sql, tuple(param_oids))
+        cached = self._builtin_cache.get(key)
+        if cached is not None:
+            self._builtin_cache.move_to_end(key)
+            return cached
+        statements = lexer.split_statements(sql)
+        if not statements:
+            return empty_statement(sql)
+        if len(statements) > 1:
+            raise PgError(SYNTAX_ERROR, "cannot insert multiple commands into a prepared statement")
+        text = statements[0]
+        if lexer.first_word(text) in SESSION_WORDS:
+            return await self.session_commands.prepare(session, text, param_oids)
+        tree, error = _parse(text)
+        if tree is not None:
+            statement = builtins.prepare_builtin(tree, text, param_oids)
+            if statement is not None:
+                self._remember(key, statement)
+                return statement
+            if isinstance(tree, _WRITE_STATEMENTS):
+                verb = lexer.first_word(text).upper() or "this statement"
+                raise PgError(
+                    READ_ONLY_SQL_TRANSACTION,
+                    f"cannot execute {verb} in a read-only transaction",
+                    hint="sqlgate answers queries over data models; it never changes data.",
+                )
+        if references_catalog(tree, text):
+            if self.catalog is None:
+                raise PgError(
+                    FEATURE_NOT_SUPPORTED,
+                    "catalog queries (pg_catalog, information_schema) are not supported yet",
+                )
+            return await self.catalog(tree, text, session, param_oids)
+        if tree is None:
+            assert error is not None
+            raise error
+        if isinstance(tree, exp.Command):
+            word = lexer.first_word(text).upper()
+            raise PgError(FEATURE_NOT_SUPPORTED, f"{word or 'this statement'} is not supported by sqlgate")
+        if self.semantic is None:
+            raise PgError(FEATURE_NOT_SUPPORTED, "queries over data models are not supported yet")
+        return await self.semantic(tree, text, session, param_oids)
+
+    def _remember(self, key: tuple[str, tuple[int, ...]], statement: PreparedStatement) -> None:
+        self._builtin_cache[key] = statement
+        if len(self._builtin_cache) > self._builtin_cache_size:
+            self._builtin_cache.popitem(last=False)
+
+
+def _parse(sql: str) -> tuple[exp.Expression | None, PgError | None]:
+    """Parse one statement with sqlglot (postgres); a failure becomes a 42601 with its position."""
+    try:
+        tree = sqlglot.parse_one(sql, read="postgres")
+    except ParseError as exc:
+        return None, _syntax_error(sql, exc)
+    except TokenError as exc:
+        return None, PgError(SYNTAX_ERROR, f"syntax error: {exc}")
+    return tree, None
+
+
+def _syntax_error(sql: str, exc: ParseError) -> PgError:
+    info = exc.errors[0] if exc.errors else {}
+    highlight = str(info.get("highlight") or "").strip()
+    line, col = info.get("line"), info.get("col")
+    position = None
+    if isinstance(line, int) and isinstance(col, int):
+        lines = sql.split("\n")
+        offset = sum(len(x) + 1 for x in lines[: line - 1]) + col - len(highlight)
+        position = max(offset, 0) + 1
+    if highlight:
+        return PgError(SYNTAX_ERROR, f'syntax error at or near "{highlight}"', position=position)
+    return PgError(SYNTAX_ERROR, "syntax error at end of input", position=len(sql) + 1)
+
+
+def references_catalog(tree: exp.Expression | None, sql: str) -> bool:
+    """True when the statement reads PostgreSQL catalog relations or functions."""
+    if tree is None:
+        for tok in lexer.tokenize(sql, strict=False):
+            if tok.kind == lexer.WORD and (tok.lower in _CATALOG_SCHEMAS or tok.lower.startswith("pg_")):
+                return True
+        return False
+    for table in tree.find_all(exp.Table):
+        schema = table.db.lower() if table.db else ""
+        name = table.name.lower()
+        if schema in _CATALOG_SCHEMAS or (not schema and name.startswith("pg_")):
+            return True
+    for node in tree.find_all(exp.Anonymous, exp.Dot, exp.Cast):
+        if isinstance(node, exp.Anonymous):
+            name = str(node.this).lower()
+            if name.startswith("pg_") or name in _CATALOG_FUNCTIONS:
+                return True
+        elif isinstance(node, exp.Dot):
+            if isinstance(node.this, exp.Identifier) and node.this.name.lower() == "pg_catalog":
+                return True
+        elif node.to.sql("postgres").lower() in _CATALOG_CASTS:
+            return True
+    return False
