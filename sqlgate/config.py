@@ -79,6 +79,24 @@ class Settings:
     upgrade_legacy_passwords: bool = _setting(
         True, "Replace plain-text passwords by bcrypt hashes and SCRAM verifiers after a successful login."
     )
+    query_log: bool = _setting(
+        True,
+        "Write a `request_logs` row and its `request_event_logs` rows to the metadata database for "
+        "every query (in the background; dropped, never blocking, when the database is down).",
+    )
+    model_refresh_seconds: float = _setting(
+        2.0, "How often, at most, a datasource's active model version is looked up again."
+    )
+    datasource_pool_size: int = _setting(10, "Connections per datasource pool (PostgreSQL, MySQL).")
+    datasource_max_concurrent: int = _setting(
+        0, "Queries running at once per datasource; more wait in a queue (0: the pool size)."
+    )
+    datasource_queue_timeout: float = _setting(
+        30.0, "Seconds a query may wait for a datasource slot before it fails with 53300."
+    )
+    datasource_connect_timeout: float = _setting(
+        10.0, "Seconds to connect to a datasource before the query fails with 08006."
+    )
     reuse_port: bool = _setting(False, "Set SO_REUSEPORT so several processes can share the port.")
     log_level: str = _setting(
         "info", "Log level: debug, info, warning, error.", choices=("debug", "info", "warning", "error")

@@ -29,7 +29,9 @@ from sqlgate.auth.context import ModelVersion
 from sqlgate.auth.guards import FailureThrottle, SuccessCache
 from sqlgate.auth.store import CredentialStore, MetastoreCredentialStore
 from sqlgate.config import Settings, SettingsError
+from sqlgate.observability.audit import QueryAudit
 from sqlgate.observability.metrics import Metrics
+from sqlgate.observability.querylog import QueryLog
 from sqlgate.planner.core import CatalogHandler, CorePlanner, SemanticHandler
 from sqlgate.wire.options import ServerOptions
 from sqlgate.wire.server import WireServer
@@ -72,6 +74,7 @@ class Gateway:
         self.server: WireServer | None = None
         self.metrics_port: int | None = None
         self.sources: Any = None  # the SourceRegistry, when the gateway builds the semantic handler
+        self.query_log: QueryLog | None = None
         self._executor: ThreadPoolExecutor | None = None
 
     @property
@@ -111,8 +114,14 @@ class Gateway:
             record = await logins.active_model_version(engine, datasource_id)
             return ModelVersion(record.version_id, record.branch_id, record.checksum)
 
-        models = CachedModelProvider(load_files, current_version)
-        self.sources = SourceRegistry()
+        s = self.settings
+        models = CachedModelProvider(load_files, current_version, refresh_seconds=s.model_refresh_seconds)
+        self.sources = SourceRegistry(
+            pool_max_size=s.datasource_pool_size,
+            max_concurrent_queries=s.datasource_max_concurrent,
+            queue_timeout=s.datasource_queue_timeout,
+            connect_timeout=s.datasource_connect_timeout,
+        )
         return functools.partial(prepare_semantic, models=models, sources=self.sources)
 
     def _server_options(self) -> ServerOptions:
@@ -164,7 +173,12 @@ class Gateway:
             upgrade_legacy=s.upgrade_legacy_passwords,
         )
         self.planner = CorePlanner(semantic=self._semantic_handler(), catalog=self.catalog)
-        self.server = WireServer(options, self.planner, self.authenticator, self.metrics)
+        audit = None
+        if s.query_log and s.metadata_url:
+            self.query_log = QueryLog(s.metadata_url)
+            self.query_log.start()
+            audit = QueryAudit(self.query_log)
+        self.server = WireServer(options, self.planner, self.authenticator, self.metrics, audit)
         await self.server.start()
         if s.metrics_port is not None:
             try:
@@ -193,6 +207,9 @@ class Gateway:
         if self.sources is not None:
             await self.sources.aclose()
             self.sources = None
+        if self.query_log is not None:
+            await self.query_log.aclose()
+            self.query_log = None
         if self.engine is not None:
             await self.engine.dispose()
             self.engine = None

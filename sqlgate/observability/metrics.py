@@ -47,6 +47,21 @@ class Metrics:
             buckets=QUERY_BUCKETS,
             registry=r,
         )
+        self.planning_duration = Histogram(
+            "sqlgate_planning_seconds",
+            "Time spent planning a statement (parse, classify, rewrite, generate SQL), by kind.",
+            ["kind"],
+            buckets=QUERY_BUCKETS,
+            registry=r,
+        )
+        self.execution_duration = Histogram(
+            "sqlgate_execution_seconds",
+            "Time from the start of execution to the last row sent (datasource time plus streaming), "
+            "by kind.",
+            ["kind"],
+            buckets=QUERY_BUCKETS,
+            registry=r,
+        )
         self.bytes_sent = Counter("sqlgate_bytes_sent_total", "Bytes written to clients.", registry=r)
         self.bytes_received = Counter("sqlgate_bytes_received_total", "Bytes read from clients.", registry=r)
         self._server: Any = None
@@ -73,6 +88,12 @@ class Metrics:
             self._children[(kind, outcome)] = children
         children[0].inc()
         children[1].observe(seconds)
+
+    def planning_done(self, kind: str, seconds: float) -> None:
+        self.planning_duration.labels(kind=kind).observe(seconds)
+
+    def execution_done(self, kind: str, seconds: float) -> None:
+        self.execution_duration.labels(kind=kind).observe(seconds)
 
     def serve(self, port: int, host: str = "127.0.0.1") -> int:
         """Start the HTTP endpoint (a daemon thread); returns the port it listens on."""

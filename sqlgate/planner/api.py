@@ -111,6 +111,14 @@ class RowBatch:
     count: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class AuditInfo:
+    """What the query log records of a planned statement (never client values or secrets)."""
+
+    query: dict[str, Any]  # the semantic query: tables, cubes and members with how each is used
+    generated_sql: str | None = None  # the SQL the datasource runs (placeholders, not values)
+
+
 class Execution(ABC):
     """A running statement (a portal). Produced by :meth:`PreparedStatement.execute`."""
 
@@ -139,6 +147,11 @@ class PreparedStatement(ABC):
     # True only for statements that may run in an aborted transaction block (ROLLBACK, COMMIT…);
     # the wire answers 25P02 for every other statement while the session's status is E.
     allowed_in_failed_transaction: bool = False
+
+    def audit(self) -> AuditInfo | None:
+        """What the query log records of this statement; None for statements it does not log
+        (session commands, builtins)."""
+        return None
 
     @abstractmethod
     async def execute(

@@ -437,6 +437,7 @@ class ClientConnection(asyncio.Protocol):
             self.out,
             metrics=self.server.metrics,
             log_queries=self.options.log_queries,
+            audit=self.server.audit,
         )
         self.machine = machine
         self._in_session = True

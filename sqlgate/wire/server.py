@@ -7,6 +7,7 @@ import contextlib
 import logging
 
 from sqlgate.auth.authenticator import Authenticator
+from sqlgate.observability.audit import QueryAudit
 from sqlgate.observability.metrics import Metrics
 from sqlgate.planner.api import Planner
 from sqlgate.wire.cancel import CancelRegistry
@@ -25,11 +26,13 @@ class WireServer:
         planner: Planner,
         authenticator: Authenticator,
         metrics: Metrics | None = None,
+        audit: QueryAudit | None = None,
     ) -> None:
         self.options = options
         self.planner = planner
         self.authenticator = authenticator
         self.metrics = metrics
+        self.audit = audit
         self.registry = CancelRegistry()
         self.connections: set[ClientConnection] = set()
         self.admitted: set[ClientConnection] = set()

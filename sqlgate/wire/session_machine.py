@@ -19,6 +19,7 @@ Rules kept from PostgreSQL:
 from __future__ import annotations
 
 import asyncio
+import datetime
 import logging
 import time
 from collections.abc import Awaitable, Sequence
@@ -38,6 +39,7 @@ from sqlgate.errors import (
     UNDEFINED_FUNCTION,
     PgError,
 )
+from sqlgate.observability.audit import QueryAudit
 from sqlgate.observability.logs import log_event, query_log, shorten_sql
 from sqlgate.observability.metrics import Metrics
 from sqlgate.pgproto import backend as be
@@ -115,12 +117,14 @@ class SessionMachine:
         *,
         metrics: Metrics | None = None,
         log_queries: bool = True,
+        audit: QueryAudit | None = None,
     ) -> None:
         self.planner = planner
         self.session = session
         self.out = out
         self.metrics = metrics
         self.log_queries = log_queries
+        self.audit = audit
         self.portals: dict[str, Portal] = {}
         self.skip_until_sync = False
         self.reported: dict[str, str] = {}
@@ -284,18 +288,22 @@ class SessionMachine:
         started = time.perf_counter()
         kind = "unknown"
         rows = 0
+        statement: PreparedStatement | None = None
+        planning: float | None = None
         try:
             statement = await self._cancellable(self.planner.prepare(self.session, sql, ()))
+            planning = time.perf_counter() - started
             kind = statement.kind
+            self._planned(kind, planning)
             self._check_transaction(statement)
             if statement.kind == "empty":
                 self.out.write(be.EMPTY_QUERY_RESPONSE)
                 return
             rows = await self._cancellable(self._run_statement_simple(statement))
         except BaseException as exc:
-            self._observe(sql, kind, started, rows, exc)
+            self._observe(sql, kind, started, rows, exc, statement=statement, planning=planning)
             raise
-        self._observe(sql, kind, started, rows, None)
+        self._observe(sql, kind, started, rows, None, statement=statement, planning=planning)
 
     async def _run_statement_simple(self, statement: PreparedStatement) -> int:
         execution = await statement.execute(self.session, BoundParams([], [], []), ())
@@ -350,7 +358,23 @@ class SessionMachine:
                 "current transaction is aborted, commands ignored until end of transaction block",
             )
 
-    def _observe(self, sql: str, kind: str, started: float, rows: int, exc: BaseException | None) -> None:
+    def _planned(self, kind: str, seconds: float) -> None:
+        if self.metrics is not None:
+            self.metrics.planning_done(kind, seconds)
+
+    def _observe(
+        self,
+        sql: str,
+        kind: str,
+        started: float,
+        rows: int,
+        exc: BaseException | None,
+        *,
+        statement: PreparedStatement | None = None,
+        planning: float | None = None,
+    ) -> None:
+        """Account for a finished (or refused) statement: metrics, the query log line, the audit log.
+        ``planning`` is the time spent in the planner when it is part of this measurement."""
         self.queries += 1
         seconds = time.perf_counter() - started
         if exc is None:
@@ -362,6 +386,19 @@ class SessionMachine:
             outcome, sqlstate = "aborted", ""
         if self.metrics is not None:
             self.metrics.query_done(kind, outcome, seconds)
+            if statement is not None:
+                self.metrics.execution_done(kind, seconds - (planning or 0.0))
+        if self.audit is not None:
+            self.audit.statement_done(
+                self.session.ctx,
+                sql=sql,
+                kind=kind,
+                audit=statement.audit() if statement is not None else None,
+                started=datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=seconds),
+                seconds=seconds,
+                planning_seconds=planning,
+                error=exc if isinstance(exc, PgError) else None,
+            )
         if self.log_queries:
             log_event(
                 query_log,
@@ -398,6 +435,7 @@ class SessionMachine:
         started = time.perf_counter()
         try:
             statement = await self._cancellable(self.planner.prepare(self.session, msg.sql, msg.param_oids))
+            self._planned(statement.kind, time.perf_counter() - started)
             self._check_transaction(statement)
         except PgError as exc:
             self._observe(msg.sql, "unknown", started, 0, exc)
@@ -526,7 +564,7 @@ class SessionMachine:
                     portal.exhausted = True
                     done = False
         except BaseException as exc:
-            self._observe(statement.sql, statement.kind, started, rows, exc)
+            self._observe(statement.sql, statement.kind, started, rows, exc, statement=statement)
             self.portals.pop(msg.portal, None)
             await portal.release()
             raise
@@ -536,7 +574,7 @@ class SessionMachine:
             self.out.write(be.command_complete(_adjust_tag(portal.execution.command_tag(), rows)))
             await portal.release()
             await self._after_statement(portal.execution)
-            self._observe(statement.sql, statement.kind, started, rows, None)
+            self._observe(statement.sql, statement.kind, started, rows, None, statement=statement)
         else:
             self.out.write(be.PORTAL_SUSPENDED)
 

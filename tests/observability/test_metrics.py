@@ -46,6 +46,9 @@ async def test_metrics_endpoint_counts_connections_queries_and_failures() -> Non
     assert _value(text, 'sqlgate_auth_failures_total{reason="unknown_user"}') == 1
     assert _value(text, "sqlgate_bytes_sent_total") > 0
     assert "sqlgate_query_duration_seconds_bucket" in text
+    # Planning is measured apart from execution (the datasource's share).
+    assert _value(text, 'sqlgate_planning_seconds_count{kind="builtin"}') == 2
+    assert _value(text, 'sqlgate_execution_seconds_count{kind="builtin"}') == 2
     assert "wrong-password" not in text and password_of("alice") not in text
 
 

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlgate.errors import INTERNAL_ERROR, UNDEFINED_PARAMETER, PgError
-from sqlgate.planner.api import BoundParams, Execution, PreparedStatement, RowBatch
+from sqlgate.planner.api import AuditInfo, BoundParams, Execution, PreparedStatement, RowBatch
 from sqlgate.planner.semantic.members import TouchedMembers
 from sqlgate.planner.semantic.params import convert
 from sqlgate.planner.semantic.plan import SemanticPlan
@@ -41,6 +41,15 @@ class SemanticStatement(PreparedStatement):
     def generated_sql(self) -> str:
         """The SQL the datasource runs (placeholders, never client values)."""
         return self.plan.sql
+
+    def audit(self) -> AuditInfo:
+        touched = self.plan.touched
+        query = {
+            "tables": sorted(touched.tables),
+            "cubes": sorted(touched.cubes),
+            "members": {name: sorted(kinds) for name, kinds in sorted(touched.usages.items())},
+        }
+        return AuditInfo(query, self.plan.sql)
 
     def bind(self, params: BoundParams | Sequence[Any]) -> list[Any]:
         """The values for the plan's placeholders, converted to their bound types."""
