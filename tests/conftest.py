@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 
+from tests.support.catalog import catalog_env, catalog_role
 from tests.support.databases import (
     PgServer,
     create_pg_database,
@@ -15,7 +16,14 @@ from tests.support.databases import (
 )
 from tests.support.metadata import metadata_engine, metadata_login, metadata_template, metadata_url
 
-__all__ = ["metadata_engine", "metadata_login", "metadata_template", "metadata_url"]
+__all__ = [
+    "catalog_env",
+    "catalog_role",
+    "metadata_engine",
+    "metadata_login",
+    "metadata_template",
+    "metadata_url",
+]
 
 
 @pytest.fixture(scope="session")
