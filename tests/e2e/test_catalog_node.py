@@ -14,6 +14,7 @@ from tests.support.catalog import CatalogEnv
 pytestmark = pytest.mark.e2e
 
 NODE_DIR = Path(__file__).parent / "node"
+TIMESTAMP = "timestamp without time zone"
 
 
 async def test_node_postgres_browses_and_pages(catalog_env: CatalogEnv) -> None:
@@ -30,8 +31,8 @@ async def test_node_postgres_browses_and_pages(catalog_env: CatalogEnv) -> None:
     assert json.loads(out) == {
         "tables": ["line_items", "orders", "products", "users"],
         "columns": [
-            ["count:bigint", "total_amount:numeric", "id:numeric", "status:text", "created_at:timestamp without time zone"],
-            ["completed_at:timestamp without time zone", "amount:numeric", "user_id:numeric", "product_id:numeric",
+            ["count:bigint", "total_amount:numeric", "id:numeric", "status:text", f"created_at:{TIMESTAMP}"],
+            [f"completed_at:{TIMESTAMP}", "amount:numeric", "user_id:numeric", "product_id:numeric",
              "is_completed:boolean"],
             ["__user:text", "__cubeJoinField:text"],
         ],

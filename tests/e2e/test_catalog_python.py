@@ -42,17 +42,11 @@ async def test_psycopg_browses_and_queries(catalog_env: CatalogEnv) -> None:
         assert await cur.fetchone() == (True,)
         cur = await conn.execute("SELECT status, MEASURE(count) FROM orders GROUP BY 1 ORDER BY 1")
         assert await cur.fetchall() == [("new", 1), ("shipped", 2)]
-        async with conn.cursor(name="browse") as named:  # DECLARE … CURSOR / FETCH in a transaction
-            async with conn.transaction():
-                await named.execute(
-                    "SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace"
-                )
-                assert sorted(r[0] for r in await named.fetchall()) == [
-                    "line_items",
-                    "orders",
-                    "products",
-                    "users",
-                ]
+        # DECLARE … CURSOR / FETCH inside a transaction
+        async with conn.cursor(name="browse") as named, conn.transaction():
+            await named.execute("SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace")
+            tables = sorted(r[0] for r in await named.fetchall())
+            assert tables == ["line_items", "orders", "products", "users"]
 
 
 async def test_asyncpg_introspects_unknown_types_through_the_catalog(catalog_env: CatalogEnv) -> None:
