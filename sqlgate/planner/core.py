@@ -6,12 +6,16 @@ Order of the checks (cheap first)::
     first keyword SET/SHOW/BEGIN… -> session_commands (answered in-process)
     parse once with sqlglot (postgres dialect)
     FROM-less builtin SELECT      -> builtins (answered in-process)
-    INSERT/UPDATE/CREATE/…        -> 25006, sqlgate is read-only
-    touches pg_catalog, information_schema or pg_* relations/functions -> ``catalog`` handler
-    any other query               -> ``semantic`` handler
+    INSERT/UPDATE/CREATE/SELECT INTO/… -> 25006, sqlgate is read-only
+    route_of():
+      only pg_catalog, information_schema or pg_* relations (or catalog functions/casts),
+      or no relation at all                 -> ``catalog`` handler (a shadow database answers)
+      cubes and catalog relations together  -> 0A000
+      any other query                       -> ``semantic`` handler
 
 The two handlers are injected by the composition root (``sqlgate.gateway``); a missing one makes its
-statements fail with 0A000 naming what is not supported yet.
+statements fail with 0A000 naming what is not supported yet. Errors a handler raises carry the route
+in ``PgError.statement_kind``.
 """
 
 from __future__ import annotations
