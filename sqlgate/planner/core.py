@@ -80,6 +80,9 @@ class CorePlanner(Planner):
             OrderedDict()
         )
         self._builtin_cache_size = builtin_cache_size
+        # Statement texts already routed to the catalog: tools repeat their catalog SQL, and the catalog
+        # handler caches everything else, so these skip the sqlglot parse.
+        self._catalog_texts: OrderedDict[str, None] = OrderedDict()
 
     def split(self, sql: str) -> list[str]:
         return lexer.split_statements(sql)
@@ -96,6 +99,9 @@ class CorePlanner(Planner):
         if len(statements) > 1:
             raise PgError(SYNTAX_ERROR, "cannot insert multiple commands into a prepared statement")
         text = statements[0]
+        if self.catalog is not None and text in self._catalog_texts:
+            self._catalog_texts.move_to_end(text)
+            return await _tagged("catalog", self.catalog(None, text, session, param_oids))
         if lexer.first_word(text) in SESSION_WORDS:
             return await self.session_commands.prepare(session, text, param_oids)
         tree, error = _parse(text)
@@ -126,7 +132,11 @@ class CorePlanner(Planner):
                     "catalog queries (pg_catalog, information_schema) are not supported yet",
                     statement_kind="catalog",
                 )
-            return await _tagged("catalog", self.catalog(tree, text, session, param_oids))
+            statement = await _tagged("catalog", self.catalog(tree, text, session, param_oids))
+            self._catalog_texts[text] = None
+            if len(self._catalog_texts) > self._builtin_cache_size:
+                self._catalog_texts.popitem(last=False)
+            return statement
         if tree is None:
             assert error is not None
             raise error
