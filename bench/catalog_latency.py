@@ -42,20 +42,16 @@ SOURCE = Path(__file__).resolve().parents[1] / "tests" / "e2e" / "java" / "Catal
 
 
 async def psql_seconds(dsn: str, repeat: int) -> float:
-    script = Path(tempfile.mkstemp(suffix=".sql")[1])
-    try:
-        timings = []
-        for count in (1, repeat + 1):
-            script.write_text("\\d orders\n" * count)
-            started = time.perf_counter()
-            process = await asyncio.create_subprocess_exec(
-                "psql", "-X", "-q", "-f", str(script), dsn, stdout=asyncio.subprocess.DEVNULL
-            )
-            assert await process.wait() == 0
-            timings.append(time.perf_counter() - started)
-        return (timings[1] - timings[0]) / repeat
-    finally:
-        script.unlink()
+    timings = []
+    for count in (1, repeat + 1):
+        started = time.perf_counter()
+        process = await asyncio.create_subprocess_exec(
+            "psql", "-X", "-q", dsn, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL
+        )
+        await process.communicate(("\\d orders\n" * count).encode())
+        assert process.returncode == 0
+        timings.append(time.perf_counter() - started)
+    return (timings[1] - timings[0]) / repeat
 
 
 async def jdbc_ms(classes: str, url: str, user: str, password: str, repeat: int) -> float:
