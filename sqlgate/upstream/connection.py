@@ -188,7 +188,8 @@ class UpstreamConnection:
 
     # ------------------------------------------------------------------ reading
 
-    async def _fill(self) -> None:
+    async def _receive(self) -> bytes:
+        """The next bytes from the socket (ConnectionBroken at end of stream)."""
         try:
             data = await self.reader.read(_READ_SIZE)
         except OSError as exc:
@@ -197,6 +198,10 @@ class UpstreamConnection:
         if not data:
             self.broken = True
             raise ConnectionBroken("end of stream")
+        return data
+
+    async def _fill(self) -> None:
+        data = await self._receive()
         if self._pos and self._pos == len(self._buf):
             self._buf.clear()
             self._pos = 0
@@ -238,15 +243,7 @@ class UpstreamConnection:
             return data
         self._buf.clear()
         self._pos = 0
-        try:
-            data = await self.reader.read(_READ_SIZE)
-        except OSError as exc:
-            self.broken = True
-            raise ConnectionBroken(str(exc)) from None
-        if not data:
-            self.broken = True
-            raise ConnectionBroken("end of stream")
-        return data
+        return await self._receive()
 
     async def wait_ready(self) -> None:
         """Read up to the ReadyForQuery of every Sync sent so far (ConnectionBroken on failure)."""

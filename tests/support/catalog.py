@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -335,16 +336,25 @@ async def stop_catalog_env(pg_server: PgServer, env: CatalogEnv) -> None:
         await drop_pg_database(pg_server, urlsplit(url).path.lstrip("/"))
 
 
-@pytest.fixture(scope="module")
-async def catalog_env(
-    pg_server: PgServer, metadata_template: str, catalog_role: str
+@asynccontextmanager
+async def running_catalog_env(
+    pg_server: PgServer, metadata_template: str, role: str, **settings: Any
 ) -> AsyncIterator[CatalogEnv]:
-    """A gateway over the corpus model, shared by the tests of a module."""
+    """:func:`start_catalog_env` … :func:`stop_catalog_env`, with fast bcrypt for the logins."""
     mp = pytest.MonkeyPatch()
     mp.setenv("SQLGATE_BCRYPT_COST", "4")
-    env = await start_catalog_env(pg_server, metadata_template, catalog_role)
+    env = await start_catalog_env(pg_server, metadata_template, role, **settings)
     try:
         yield env
     finally:
         await stop_catalog_env(pg_server, env)
         mp.undo()
+
+
+@pytest.fixture(scope="module")
+async def catalog_env(
+    pg_server: PgServer, metadata_template: str, catalog_role: str
+) -> AsyncIterator[CatalogEnv]:
+    """A gateway over the corpus model, shared by the tests of a module."""
+    async with running_catalog_env(pg_server, metadata_template, catalog_role) as env:
+        yield env

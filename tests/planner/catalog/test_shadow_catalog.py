@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from sqlgate.planner.catalog.server import CatalogServer
-from tests.support.catalog import CatalogEnv, start_catalog_env, stop_catalog_env
+from tests.support.catalog import CatalogEnv, running_catalog_env
 from tests.support.databases import PgServer
 
 
@@ -21,16 +21,10 @@ async def small_env(
     pg_server: PgServer, metadata_template: str, catalog_role: str
 ) -> AsyncIterator[CatalogEnv]:
     """A gateway whose catalog statements may run 1 s and return 100 rows."""
-    mp = pytest.MonkeyPatch()
-    mp.setenv("SQLGATE_BCRYPT_COST", "4")
-    env = await start_catalog_env(
+    async with running_catalog_env(
         pg_server, metadata_template, catalog_role, catalog_statement_timeout=1.0, catalog_max_rows=100
-    )
-    try:
+    ) as env:
         yield env
-    finally:
-        await stop_catalog_env(pg_server, env)
-        mp.undo()
 
 
 OID_AND_VERSION = (
@@ -181,14 +175,11 @@ async def test_visible_sets_have_their_own_databases_with_stable_oids(
         ) == [("orders",)]
     assert len(small_env.gateway.catalog_server.databases) == 2
     # Another gateway (a restart, or a second process) uses the same database: the same OIDs.
-    other = await start_catalog_env(pg_server, metadata_template, catalog_role)
-    try:
+    async with running_catalog_env(pg_server, metadata_template, catalog_role) as other:
         async with await connect(other) as conn:
             again = await fetch(conn, OID_AND_VERSION)
         assert again == first and first[0][1] == 150000
         assert other.gateway.catalog_server.databases <= small_env.gateway.catalog_server.databases
-    finally:
-        await stop_catalog_env(pg_server, other)
 
 
 async def test_concurrent_builds_of_one_database_build_it_once(
