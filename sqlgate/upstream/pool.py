@@ -102,6 +102,21 @@ class UpstreamPool:
         else:
             conn.close()
 
+    @property
+    def in_use(self) -> int:
+        return len(self._in_use)
+
+    def expire_stale(self) -> None:
+        """Close idle connections unused for longer than ``idle_timeout``."""
+        if not self._idle_timeout:
+            return
+        now = time.monotonic()
+        keep = [c for c in self._idle if now - c.last_used <= self._idle_timeout and c.is_usable]
+        for conn in self._idle:
+            if conn not in keep:
+                conn.close()
+        self._idle = deque(keep)
+
     def expire_idle(self) -> None:
         """Close every idle connection (after a failure they are likely dead too)."""
         while self._idle:

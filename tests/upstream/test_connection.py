@@ -114,3 +114,22 @@ def test_quoting() -> None:
     assert quote_literal("it's") == "'it''s'"
     with pytest.raises(PgError):
         quote_literal("nul\x00")
+
+
+async def test_stale_idle_connections_are_closed(pg_database: str) -> None:
+    endpoint = endpoint_from_url(pg_database)
+
+    async def connect() -> UpstreamConnection:
+        return await UpstreamConnection.connect(endpoint)
+
+    pool = UpstreamPool(connect, max_size=2, idle_timeout=60)
+    try:
+        old, _ = await pool.acquire()
+        new, _ = await pool.acquire()
+        pool.release(old, reusable=True)
+        pool.release(new, reusable=True)
+        old.last_used -= 120
+        pool.expire_stale()
+        assert old.broken and not new.broken and pool.size == 1 and pool.in_use == 0
+    finally:
+        pool.close()

@@ -23,6 +23,7 @@ import contextlib
 import hashlib
 import hmac
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -100,6 +101,7 @@ class CatalogServer:
         self._pools: dict[str, UpstreamPool] = {}
         self._lookalikes: ServerLookalikes | None = None
         self._lookalikes_lock = asyncio.Lock()
+        self._pruned = time.monotonic()
         self.closed = False
 
     # ------------------------------------------------------------------ administration
@@ -243,6 +245,7 @@ class CatalogServer:
 
     def pool(self, database: str) -> UpstreamPool:
         """The catalog role's pool for shadow database ``database``."""
+        self._prune(database)
         pool = self._pools.get(database)
         if pool is None:
             o = self.options
@@ -258,6 +261,19 @@ class CatalogServer:
             )
             self._pools[database] = pool
         return pool
+
+    def _prune(self, current: str) -> None:
+        """Close connections idle too long, and forget pools of databases no session uses any more
+        (shadow databases of replaced model versions), at most once a minute."""
+        now = time.monotonic()
+        if now - self._pruned < 60:
+            return
+        self._pruned = now
+        for name, pool in list(self._pools.items()):
+            pool.expire_stale()
+            if name != current and pool.size == 0:
+                pool.close()
+                del self._pools[name]
 
     @property
     def cached_lookalikes(self) -> ServerLookalikes | None:
