@@ -258,6 +258,9 @@ class SessionMachine:
         self.out.write(be.error_response(exc))
         self.session.fail_transaction()
         if extended:
+            # PostgreSQL sends an error at once: a client that sent Parse/Describe + Flush without a
+            # Sync (asyncpg's prepare) waits for it before it sends the Sync that ends the skipping.
+            self.out.flush()
             self.skip_until_sync = True
             if self.session.transaction_status == "I" and self._batch_settings is not None:
                 self.session.settings = self._batch_settings

@@ -12,20 +12,40 @@ from __future__ import annotations
 
 import asyncio
 
+import asyncpg
 import pytest
 
 from tests.support.catalog import CatalogEnv
-from tests.support.toolsql import ToolStatement, check, load_corpus
-from tests.support.toolsql_replay import run_statement
+from tests.support.toolsql import Step, StepResult, ToolStatement, check, load_corpus
+from tests.support.toolsql_replay import run_statement, run_statement_asyncpg
 
 pytestmark = pytest.mark.e2e
 
 CORPUS = load_corpus()
 
 
+ASYNCPG = [s for s in CORPUS if s.tool == "asyncpg" and all(st.protocol == "extended" for st in s.steps)]
+
+
 @pytest.mark.parametrize("statement", CORPUS, ids=[s.id for s in CORPUS])
 async def test_statement_through_the_gateway(catalog_env: CatalogEnv, statement: ToolStatement) -> None:
     outcomes = await asyncio.to_thread(run_statement, catalog_env.dsn(), statement, gateway=True)
+    assert_answered(statement, outcomes)
+
+
+@pytest.mark.parametrize("statement", ASYNCPG, ids=[s.id for s in ASYNCPG])
+async def test_asyncpg_entry_through_asyncpg(catalog_env: CatalogEnv, statement: ToolStatement) -> None:
+    """asyncpg's own statements through asyncpg itself: Parse + Describe + Flush, binary parameters
+    (the oid[] of its type introspection) and binary results."""
+    conn = await asyncpg.connect(catalog_env.url(), ssl=False)
+    try:
+        outcomes = await run_statement_asyncpg(conn, statement)
+    finally:
+        await conn.close()
+    assert_answered(statement, outcomes)
+
+
+def assert_answered(statement: ToolStatement, outcomes: list[tuple[Step, StepResult]]) -> None:
     failures = [
         f"step {i + 1}: {r.sqlstate} {r.message}"
         for i, (s, r) in enumerate(outcomes)

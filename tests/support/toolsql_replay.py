@@ -13,8 +13,11 @@ releases the GIL, never inside libpq).
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import select
 from collections.abc import Iterator
+from typing import Any
 
 import psycopg
 from psycopg import pq
@@ -126,4 +129,74 @@ def run_statement(
                 break
             for name in step.save:
                 variables[name] = saved_value(step, name, result)
+    return outcomes
+
+
+# --- the same entries through asyncpg (binary parameters and results, Parse/Describe/Flush) --------------
+
+
+def _from_text(text: str | None, type_name: str) -> Any:
+    """A corpus parameter (text form) as the Python value asyncpg encodes for ``type_name``."""
+    if text is None:
+        return None
+    if type_name in ("int2", "int4", "int8", "oid"):
+        return int(text)
+    if type_name in ("_int2", "_int4", "_int8", "_oid", "int2[]", "int4[]", "int8[]", "oid[]"):
+        return [int(v) for v in text.strip("{}").split(",") if v]
+    if type_name in ("_text", "_varchar", "_name", "text[]", "varchar[]", "name[]"):
+        return [v for v in text.strip("{}").split(",") if v]
+    if type_name == "bool":
+        return text.lower() in ("t", "true", "on", "1")
+    if type_name in ("timestamp", "timestamptz", "date"):
+        value = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        if type_name == "timestamptz" and value.tzinfo is None:
+            value = value.replace(tzinfo=datetime.UTC)
+        if type_name == "timestamp":
+            value = value.replace(tzinfo=None)
+        return value.date() if type_name == "date" else value
+    if type_name == "numeric":
+        return decimal.Decimal(text)
+    return text
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, bytes):
+        return value.decode("latin-1")  # "char"
+    if isinstance(value, list):
+        return "{" + ",".join("NULL" if v is None else str(v) for v in value) + "}"
+    if isinstance(value, datetime.datetime):
+        return value.isoformat(sep=" ")
+    return str(value)
+
+
+async def run_statement_asyncpg(conn: Any, statement: ToolStatement) -> list[tuple[Step, StepResult]]:
+    """Run an all-extended entry with asyncpg on ``conn``: each step prepared (Parse + Describe +
+    Flush), its parameters converted to the types the server described, rows read back in binary."""
+    import asyncpg
+
+    outcomes: list[tuple[Step, StepResult]] = []
+    variables = {"database": "db", "user": conn.get_settings().session_authorization}
+    for step in statement.steps:
+        sql, params = step.render(variables)
+        try:
+            prepared = await conn.prepare(sql)
+            types = [t.name for t in prepared.get_parameters()]
+            records = await prepared.fetch(*(_from_text(p, t) for p, t in zip(params, types, strict=True)))
+            columns = [a.name for a in prepared.get_attributes()]
+            result = StepResult(
+                columns=columns if prepared.get_attributes() else None,
+                rows=[[_as_text(v) for v in record.values()] for record in records],
+                command_tag=prepared.get_statusmsg(),
+            )
+        except asyncpg.PostgresError as exc:
+            result = StepResult(sqlstate=exc.sqlstate, message=str(exc))
+        outcomes.append((step, result))
+        if result.sqlstate is not None and step.expect_from_gateway.error is None:
+            break
+        for name in step.save:
+            variables[name] = saved_value(step, name, result)
     return outcomes
