@@ -34,6 +34,11 @@ class ConnectionBroken(Exception):
     """The connection is gone or out of step (never reused)."""
 
 
+class MessageTooLarge(ConnectionBroken):
+    """The server sent a message longer than the connection's ``max_message_size`` (not buffered;
+    the connection is dropped)."""
+
+
 class ConnectFailed(Exception):
     """Connecting failed. ``server_error`` holds the server's ErrorResponse fields when it refused
     the start-up (wrong password, unknown database, too many connections); otherwise the OS error is
@@ -103,6 +108,8 @@ class UpstreamConnection:
         self.pending_ready = 0
         self._buf = bytearray()
         self._pos = 0
+        # Longest message accepted from the server; a longer one is refused before it is buffered.
+        self.max_message_size = 1 << 30
 
     @property
     def server_version(self) -> str:
@@ -217,6 +224,9 @@ class UpstreamConnection:
                 if end <= pos + 4:
                     self.broken = True
                     raise ConnectionBroken("invalid message length from the server")
+                if end - pos > self.max_message_size:
+                    self.broken = True
+                    raise MessageTooLarge(f"a message of {end - pos} bytes")
                 if len(buf) >= end:
                     self._pos = end
                     return bytes(buf[pos : pos + 1]), pos, end

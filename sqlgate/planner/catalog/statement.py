@@ -40,7 +40,7 @@ from sqlgate.planner import gucs
 from sqlgate.planner.api import BoundParams, Execution, PreparedStatement, ResultColumn, RowBatch
 from sqlgate.planner.catalog import rewrite as rw
 from sqlgate.upstream import ConnectFailed, ConnectionBroken, UpstreamConnection, UpstreamPool
-from sqlgate.upstream.connection import is_connection_state
+from sqlgate.upstream.connection import MessageTooLarge, is_connection_state
 
 if TYPE_CHECKING:
     from sqlgate.planner.session import Session
@@ -283,8 +283,12 @@ class CatalogStatement(PreparedStatement):
         """Send ``request`` and collect the statement's DataRow messages and command tag."""
 
         async def work(conn: UpstreamConnection) -> tuple[list[bytes], str]:
+            conn.max_message_size = self._max_bytes + 1024
             conn.send(request)
-            return await self._read(conn)
+            try:
+                return await self._read(conn)
+            except MessageTooLarge:
+                raise self._too_large() from None
 
         try:
             async with asyncio.timeout(self._timeout + 5):
@@ -336,12 +340,15 @@ class CatalogStatement(PreparedStatement):
         if error is not None:
             raise _upstream_error(error, self.rewrite if in_statement else None)
         if too_many:
-            raise PgError(
-                PROGRAM_LIMIT_EXCEEDED,
-                f"catalog query result exceeds {self._max_rows} rows or {self._max_bytes >> 20} MB",
-                hint="Narrow the query with WHERE or LIMIT (setting catalog_max_rows).",
-            )
+            raise self._too_large()
         return rows, tag
+
+    def _too_large(self) -> PgError:
+        return PgError(
+            PROGRAM_LIMIT_EXCEEDED,
+            f"catalog query result exceeds {self._max_rows} rows or {self._max_bytes >> 20} MB",
+            hint="Narrow the query with WHERE or LIMIT (setting catalog_max_rows).",
+        )
 
 
 def params_for_wire(params: BoundParams) -> tuple[list[bytes | None], list[int]]:

@@ -91,6 +91,8 @@ async def test_limits_time_and_rows(small_env: CatalogEnv) -> None:
             await conn.execute("SELECT * FROM pg_attribute")
         assert "100 rows" in str(info.value)
         assert len(await fetch(conn, "SELECT * FROM pg_attribute LIMIT 100")) == 100
+        with pytest.raises(psycopg.errors.ProgramLimitExceeded):  # one huge value: refused unbuffered
+            await conn.execute("SELECT repeat('x', 100000000) FROM pg_class LIMIT 1")
         assert await fetch(conn, "SELECT 1") == [(1,)]  # the session is fine afterwards
 
 
