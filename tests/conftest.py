@@ -13,9 +13,19 @@ from tests.support.databases import (
     find_mysql_url,
     find_pg_server,
 )
+from tests.support.dataset_fixtures import dataset, duckdb_source, mysql_source, postgres_source
 from tests.support.metadata import metadata_engine, metadata_login, metadata_template, metadata_url
 
-__all__ = ["metadata_engine", "metadata_login", "metadata_template", "metadata_url"]
+__all__ = [
+    "dataset",
+    "duckdb_source",
+    "metadata_engine",
+    "metadata_login",
+    "metadata_template",
+    "metadata_url",
+    "mysql_source",
+    "postgres_source",
+]
 
 
 @pytest.fixture(scope="session")
