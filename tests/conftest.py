@@ -14,15 +14,20 @@ from tests.support.databases import (
     find_mysql_url,
     find_pg_server,
 )
+from tests.support.dataset_fixtures import dataset, duckdb_source, mysql_source, postgres_source
 from tests.support.metadata import metadata_engine, metadata_login, metadata_template, metadata_url
 
 __all__ = [
     "catalog_env",
     "catalog_role",
+    "dataset",
+    "duckdb_source",
     "metadata_engine",
     "metadata_login",
     "metadata_template",
     "metadata_url",
+    "mysql_source",
+    "postgres_source",
 ]
 
 

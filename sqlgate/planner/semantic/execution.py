@@ -69,7 +69,8 @@ class SemanticStatement(PreparedStatement):
         self, session: Session, params: BoundParams, result_formats: Sequence[int]
     ) -> SemanticExecution:
         values = self.bind(params)
-        return SemanticExecution(self.source, self.plan, values, timeout=statement_timeout(session))
+        sql = self.plan.sql_for(values)
+        return SemanticExecution(self.source, self.plan, values, timeout=statement_timeout(session), sql=sql)
 
 
 def statement_timeout(session: Session) -> float | None:
@@ -94,10 +95,17 @@ class SemanticExecution(Execution):
     """Streams the rows of one run; the datasource cursor is opened on the first fetch."""
 
     def __init__(
-        self, source: Source, plan: SemanticPlan, values: list[Any], *, timeout: float | None
+        self,
+        source: Source,
+        plan: SemanticPlan,
+        values: list[Any],
+        *,
+        timeout: float | None,
+        sql: str | None = None,
     ) -> None:
         self.source = source
         self.plan = plan
+        self.sql = sql or plan.sql
         self.values = values
         self.timeout = timeout
         self.columns = plan.columns
@@ -110,7 +118,7 @@ class SemanticExecution(Execution):
         self._count = 0
 
     async def _open(self) -> None:
-        cursor = await self.source.open_cursor(self.plan.sql, self.values, timeout=self.timeout)
+        cursor = await self.source.open_cursor(self.sql, self.values, timeout=self.timeout)
         self._cursor = cursor
         if len(cursor.columns) != len(self.plan.columns):
             await self.close()

@@ -225,8 +225,12 @@ class SlotTable:
         self.slots.append(Slot(source, oid))
         if source.client:
             self.client_types.setdefault(source.index, oid)
-        text = f"__sgp{self.nonce}_{index}__"
+        text = self.marker_text(index)
         return exp.Var(this=template.format(text) if template else text)
+
+    def marker_text(self, index: int) -> str:
+        """The marker of slot ``index`` as it appears in generated SQL before :meth:`finalize`."""
+        return f"__sgp{self.nonce}_{index}__"
 
     def finalize(self, sql: str, paramstyle: str) -> tuple[str, tuple[Slot, ...]]:
         """Replace markers by placeholders of ``paramstyle``; the slots in placeholder order."""

@@ -13,6 +13,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -52,10 +53,43 @@ class SemanticPlan:
     touched: TouchedMembers
     dialect: str
     paramstyle: str
+    # The same SQL with every NUMERIC placeholder cast to BIGINT instead, used when all their values
+    # are whole numbers: ``int_column = CAST($1 AS NUMERIC)`` casts the column and cannot use an
+    # index, ``int_column = CAST($1 AS BIGINT)`` can (and numeric columns compare the same).
+    integral_sql: str | None = None
+    numeric_slots: tuple[int, ...] = ()  # positions (in ``slots``) bound as NUMERIC
 
     @property
     def column_oids(self) -> tuple[int, ...]:
         return tuple(c.type_oid for c in self.columns)
+
+    def sql_for(self, values: list[Any]) -> str:
+        """The SQL to run with ``values`` (slot order), turning whole NUMERIC values into ints for the
+        index-friendly variant when there is one."""
+        if self.integral_sql is None:
+            return self.sql
+        for position in self.numeric_slots:
+            value = values[position]
+            if value is not None and not _whole_int8(value):
+                return self.sql
+        for position in self.numeric_slots:
+            value = values[position]
+            if value is not None:
+                values[position] = int(value)
+        return self.integral_sql
+
+
+_INT8_MIN, _INT8_MAX = -(2**63), 2**63 - 1
+
+
+def _whole_int8(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return _INT8_MIN <= value <= _INT8_MAX
+    if isinstance(value, Decimal):
+        return value.is_finite() and value == value.to_integral_value() and _INT8_MIN <= value <= _INT8_MAX
+    return False
 
 
 def model_key(model: CompiledModel) -> tuple[str, int]:
@@ -157,7 +191,10 @@ def _plan(
         text = final.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE)
     except UnsupportedError as exc:
         raise PgError(FEATURE_NOT_SUPPORTED, f"not supported by the {dialect} datasource: {exc}") from None
+    integral_text = _integral_variant(text, slots, dialect)
     text, ordered = slots.finalize(text, paramstyle)
+    if integral_text is not None:
+        integral_text, _ = slots.finalize(integral_text, paramstyle)
     count = max([len(param_oids), *slots.client_types.keys()], default=0)
     reported = []
     for number in range(1, count + 1):
@@ -175,7 +212,26 @@ def _plan(
         touched=TouchedMembers.merge(ctx.touched),
         dialect=dialect,
         paramstyle=paramstyle,
+        integral_sql=integral_text,
+        numeric_slots=tuple(i for i, slot in enumerate(ordered) if slot.oid == oids.NUMERIC)
+        if integral_text is not None
+        else (),
     )
+
+
+def _integral_variant(text: str, slots: SlotTable, dialect: str) -> str | None:
+    """``text`` with the NUMERIC casts of placeholders turned into BIGINT casts (None if none)."""
+    if not dialects.casts_param(dialect, oids.NUMERIC):
+        return None
+    numeric = _cast_template(dialect, oids.NUMERIC)
+    integral = _cast_template(dialect, oids.INT8)
+    changed = text
+    for index, slot in enumerate(slots.slots):
+        if slot.oid != oids.NUMERIC:
+            continue
+        marker = slots.marker_text(index)
+        changed = changed.replace(numeric.format(marker), integral.format(marker))
+    return changed if changed != text else None
 
 
 def _internal_output_names(tree: exp.Expression) -> None:
