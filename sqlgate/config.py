@@ -97,6 +97,32 @@ class Settings:
     datasource_connect_timeout: float = _setting(
         10.0, "Seconds to connect to a datasource before the query fails with 08006."
     )
+    catalog_url: str | None = _setting(
+        None,
+        "PostgreSQL URL of the catalog server that answers pg_catalog/information_schema queries from "
+        "shadow databases; its role needs CREATEDB and CREATEROLE. Default: the metadata URL.",
+    )
+    catalog_secret: str | None = _setting(
+        None,
+        "Secret the catalog role's password is derived from; gateways sharing a catalog server need the "
+        "same one. Default: derived from the catalog URL's user, password, host and port.",
+    )
+    catalog_role: str = _setting(
+        "sqlgate_catalog",
+        "The login role catalog queries run as (created by sqlgate; no rights but CONNECT).",
+    )
+    catalog_statement_timeout: float = _setting(
+        5.0, "Seconds a catalog query may run on the catalog server before it is cancelled."
+    )
+    catalog_max_rows: int = _setting(
+        50000, "Rows a catalog query may return; a larger result is an error (54000), never truncated."
+    )
+    catalog_pool_size: int = _setting(4, "Connections per shadow database on the catalog server.")
+    log_unsupported: str | None = _setting(
+        None,
+        "Append every statement refused as not supported (0A000) or naming a missing catalog object "
+        "(42P01/42883/42704) to this file, one JSON line each (capture mode).",
+    )
     reuse_port: bool = _setting(False, "Set SO_REUSEPORT so several processes can share the port.")
     log_level: str = _setting(
         "info", "Log level: debug, info, warning, error.", choices=("debug", "info", "warning", "error")
@@ -138,6 +164,10 @@ class Settings:
             raise SettingsError("max_connections must be at least 1")
         if self.max_message_size < 1024:
             raise SettingsError("max_message_size must be at least 1024 bytes")
+        if self.catalog_max_rows < 1 or self.catalog_pool_size < 1:
+            raise SettingsError("catalog_max_rows and catalog_pool_size must be at least 1")
+        if self.catalog_statement_timeout <= 0:
+            raise SettingsError("catalog_statement_timeout must be positive")
 
     # ------------------------------------------------------------------ command line
 

@@ -21,6 +21,9 @@ class PgError(Exception):
     hint: str | None = None
     position: int | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    # Which planner route refused the statement ("catalog", "semantic", …): set by the dispatcher so
+    # metrics and the capture of unsupported statements know it. Never sent to the client.
+    statement_kind: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         super().__init__(self.message)

@@ -1,9 +1,10 @@
 """The composition root: build a running gateway from :class:`~sqlgate.config.Settings`.
 
     metastore engine -> credential store -> authenticator
-    metastore engine -> model provider ─┐
-    datasource registry (pools) ────────┴-> semantic handler (prepare_semantic)
-    planner (session commands, builtins, semantic handler, injected catalog handler)
+    metastore engine -> model provider ─┬───────────────────────────────┐
+    datasource registry (pools) ────────┴-> semantic handler            │
+    catalog server (catalog_url) ───────────────────────────────────────┴-> catalog handler
+    planner (session commands, builtins, semantic handler, catalog handler)
     wire server (+ metrics endpoint)
 
 Handlers passed to the constructor win over the ones built here (tests inject stand-ins).
@@ -17,6 +18,7 @@ Tests start one in-process::
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import ssl
 from concurrent.futures import ThreadPoolExecutor
@@ -32,6 +34,7 @@ from sqlgate.config import Settings, SettingsError
 from sqlgate.observability.audit import QueryAudit
 from sqlgate.observability.metrics import Metrics
 from sqlgate.observability.querylog import QueryLog
+from sqlgate.observability.unsupported import UnsupportedLog
 from sqlgate.planner.core import CatalogHandler, CorePlanner, SemanticHandler
 from sqlgate.wire.options import ServerOptions
 from sqlgate.wire.server import WireServer
@@ -75,6 +78,9 @@ class Gateway:
         self.metrics_port: int | None = None
         self.sources: Any = None  # the SourceRegistry, when the gateway builds the semantic handler
         self.query_log: QueryLog | None = None
+        self.models: Any = None  # the CachedModelProvider, shared by the semantic and catalog handlers
+        self.unsupported: UnsupportedLog | None = None
+        self.catalog_server: Any = None  # the CatalogServer, when the gateway builds the catalog handler
         self._executor: ThreadPoolExecutor | None = None
 
     @property
@@ -96,33 +102,70 @@ class Gateway:
             self.engine = create_metadata_engine(self.settings.metadata_url)
         return self.engine
 
+    def _model_provider(self) -> Any:
+        """Compiled models of the metadata database's model versions (shared by both handlers)."""
+        if self.models is None:
+            from sqlgate.metastore import logins
+            from sqlgate.planner.semantic.models import CachedModelProvider
+
+            engine = self._metadata_engine()
+
+            async def load_files(version_id: str) -> list[tuple[str, str]]:
+                return [(f.name, f.code) for f in await logins.load_model_files(engine, version_id)]
+
+            async def current_version(datasource_id: str) -> ModelVersion:
+                record = await logins.active_model_version(engine, datasource_id)
+                return ModelVersion(record.version_id, record.branch_id, record.checksum)
+
+            self.models = CachedModelProvider(
+                load_files, current_version, refresh_seconds=self.settings.model_refresh_seconds
+            )
+        return self.models
+
     def _semantic_handler(self) -> SemanticHandler | None:
         """The semantic planner over the metadata database's models and the datasources' pools."""
         if self.semantic is not None or not self.settings.metadata_url:
             return self.semantic
-        from sqlgate.metastore import logins
         from sqlgate.planner.semantic import prepare_semantic
-        from sqlgate.planner.semantic.models import CachedModelProvider
         from sqlgate.sources.registry import SourceRegistry
 
-        engine = self._metadata_engine()
-
-        async def load_files(version_id: str) -> list[tuple[str, str]]:
-            return [(f.name, f.code) for f in await logins.load_model_files(engine, version_id)]
-
-        async def current_version(datasource_id: str) -> ModelVersion:
-            record = await logins.active_model_version(engine, datasource_id)
-            return ModelVersion(record.version_id, record.branch_id, record.checksum)
-
         s = self.settings
-        models = CachedModelProvider(load_files, current_version, refresh_seconds=s.model_refresh_seconds)
         self.sources = SourceRegistry(
             pool_max_size=s.datasource_pool_size,
             max_concurrent_queries=s.datasource_max_concurrent,
             queue_timeout=s.datasource_queue_timeout,
             connect_timeout=s.datasource_connect_timeout,
         )
-        return functools.partial(prepare_semantic, models=models, sources=self.sources)
+        return functools.partial(prepare_semantic, models=self._model_provider(), sources=self.sources)
+
+    def _catalog_handler(self) -> CatalogHandler | None:
+        """Catalog answers from shadow databases on the catalog server (default: the metadata server)."""
+        if self.catalog is not None or not self.settings.metadata_url:
+            return self.catalog
+        from sqlgate.auth.verifier import make_verifier
+        from sqlgate.planner.catalog.handler import CatalogHandler as ShadowCatalogHandler
+        from sqlgate.planner.catalog.server import CatalogOptions, CatalogServer, admin_secret
+        from sqlgate.upstream.urls import UrlError, endpoint_from_url
+
+        s = self.settings
+        try:
+            admin = endpoint_from_url(s.catalog_url or s.metadata_url or "")
+        except UrlError as exc:
+            raise SettingsError(f"catalog_url: {exc}") from None
+        password = CatalogOptions.derive_password(s.catalog_secret or admin_secret(admin), s.catalog_role)
+        # A verifier with a salt derived from the password: every process sends the same one.
+        salt = hashlib.sha256(("sqlgate catalog salt " + password).encode()).digest()[:16]
+        options = CatalogOptions(
+            admin=admin,
+            role=s.catalog_role,
+            role_password=password,
+            role_verifier=make_verifier(password, salt=salt),
+            statement_timeout=s.catalog_statement_timeout,
+            max_rows=s.catalog_max_rows,
+            pool_size=s.catalog_pool_size,
+        )
+        self.catalog_server = CatalogServer(options)
+        return ShadowCatalogHandler(self.catalog_server, self._model_provider())
 
     def _server_options(self) -> ServerOptions:
         s = self.settings
@@ -172,13 +215,22 @@ class Gateway:
             scram_iterations=s.scram_iterations,
             upgrade_legacy=s.upgrade_legacy_passwords,
         )
-        self.planner = CorePlanner(semantic=self._semantic_handler(), catalog=self.catalog)
+        self.planner = CorePlanner(semantic=self._semantic_handler(), catalog=self._catalog_handler())
         audit = None
         if s.query_log and s.metadata_url:
             self.query_log = QueryLog(s.metadata_url)
             self.query_log.start()
             audit = QueryAudit(self.query_log)
-        self.server = WireServer(options, self.planner, self.authenticator, self.metrics, audit)
+        if s.log_unsupported:
+            try:
+                self.unsupported = UnsupportedLog(s.log_unsupported)
+            except OSError as exc:
+                raise SettingsError(
+                    f"cannot open --log-unsupported {s.log_unsupported}: {exc.strerror}"
+                ) from None
+        self.server = WireServer(
+            options, self.planner, self.authenticator, self.metrics, audit, unsupported=self.unsupported
+        )
         await self.server.start()
         if s.metrics_port is not None:
             try:
@@ -207,6 +259,11 @@ class Gateway:
         if self.sources is not None:
             await self.sources.aclose()
             self.sources = None
+        if self.catalog_server is not None:
+            await self.catalog_server.close()
+        if self.unsupported is not None:
+            self.unsupported.close()
+            self.unsupported = None
         if self.query_log is not None:
             await self.query_log.aclose()
             self.query_log = None

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 
+from tests.support.catalog import catalog_env, catalog_role
 from tests.support.databases import (
     PgServer,
     create_pg_database,
@@ -17,6 +18,8 @@ from tests.support.dataset_fixtures import dataset, duckdb_source, mysql_source,
 from tests.support.metadata import metadata_engine, metadata_login, metadata_template, metadata_url
 
 __all__ = [
+    "catalog_env",
+    "catalog_role",
     "dataset",
     "duckdb_source",
     "metadata_engine",

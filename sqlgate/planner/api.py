@@ -76,6 +76,11 @@ class BoundParams:
         return cls([None] * len(values), [0] * len(values), oid_list, values=values)
 
     @property
+    def has_values(self) -> bool:
+        """True when Python values exist without decoding (given, or decoded eagerly at Bind)."""
+        return self._values is not None
+
+    @property
     def values(self) -> list[Any]:
         if self._values is None:
             if self._decoder is None:
@@ -147,6 +152,9 @@ class PreparedStatement(ABC):
     # True only for statements that may run in an aborted transaction block (ROLLBACK, COMMIT…);
     # the wire answers 25P02 for every other statement while the session's status is E.
     allowed_in_failed_transaction: bool = False
+    # True when executions return rows only as ready DataRow messages (``RowBatch.encoded``) in the
+    # formats asked for in Bind: the wire then builds no encoder (the types may have no codec here).
+    encodes_rows: bool = False
 
     def audit(self) -> AuditInfo | None:
         """What the query log records of this statement; None for statements it does not log

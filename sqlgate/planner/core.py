@@ -6,12 +6,16 @@ Order of the checks (cheap first)::
     first keyword SET/SHOW/BEGIN… -> session_commands (answered in-process)
     parse once with sqlglot (postgres dialect)
     FROM-less builtin SELECT      -> builtins (answered in-process)
-    INSERT/UPDATE/CREATE/…        -> 25006, sqlgate is read-only
-    touches pg_catalog, information_schema or pg_* relations/functions -> ``catalog`` handler
-    any other query               -> ``semantic`` handler
+    INSERT/UPDATE/CREATE/SELECT INTO/… -> 25006, sqlgate is read-only
+    route_of():
+      only pg_catalog, information_schema or pg_* relations (or catalog functions/casts),
+      or no relation at all                 -> ``catalog`` handler (a shadow database answers)
+      cubes and catalog relations together  -> 0A000
+      any other query                       -> ``semantic`` handler
 
 The two handlers are injected by the composition root (``sqlgate.gateway``); a missing one makes its
-statements fail with 0A000 naming what is not supported yet.
+statements fail with 0A000 naming what is not supported yet. Errors a handler raises carry the route
+in ``PgError.statement_kind``.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from sqlgate.errors import FEATURE_NOT_SUPPORTED, READ_ONLY_SQL_TRANSACTION, SYN
 from sqlgate.planner import builtins, lexer
 from sqlgate.planner.api import Planner, PreparedStatement
 from sqlgate.planner.session_commands import SESSION_WORDS, SessionCommands
-from sqlgate.planner.statements import empty_statement
+from sqlgate.planner.statements import WRITE_WORDS, empty_statement
 
 if TYPE_CHECKING:
     from sqlgate.planner.session import Session
@@ -76,6 +80,9 @@ class CorePlanner(Planner):
             OrderedDict()
         )
         self._builtin_cache_size = builtin_cache_size
+        # Statement texts already routed to the catalog: tools repeat their catalog SQL, and the catalog
+        # handler caches everything else, so these skip the sqlglot parse.
+        self._catalog_texts: OrderedDict[str, None] = OrderedDict()
 
     def split(self, sql: str) -> list[str]:
         return lexer.split_statements(sql)
@@ -92,6 +99,9 @@ class CorePlanner(Planner):
         if len(statements) > 1:
             raise PgError(SYNTAX_ERROR, "cannot insert multiple commands into a prepared statement")
         text = statements[0]
+        if self.catalog is not None and text in self._catalog_texts:
+            self._catalog_texts.move_to_end(text)
+            return await _tagged("catalog", self.catalog(None, text, session, param_oids))
         if lexer.first_word(text) in SESSION_WORDS:
             return await self.session_commands.prepare(session, text, param_oids)
         tree, error = _parse(text)
@@ -100,20 +110,33 @@ class CorePlanner(Planner):
             if statement is not None:
                 self._remember(key, statement)
                 return statement
-            if isinstance(tree, _WRITE_STATEMENTS):
-                verb = lexer.first_word(text).upper() or "this statement"
+            if _writes(tree, text):
+                verb = _write_verb(tree, text)
                 raise PgError(
                     READ_ONLY_SQL_TRANSACTION,
                     f"cannot execute {verb} in a read-only transaction",
                     hint="sqlgate answers queries over data models; it never changes data.",
                 )
-        if references_catalog(tree, text):
+        route = route_of(tree, text, catalog_available=self.catalog is not None)
+        if route == "mixed":
+            raise PgError(
+                FEATURE_NOT_SUPPORTED,
+                "queries mixing cubes with pg_catalog or information_schema relations are not supported",
+                hint="Query the catalog and the cubes in separate statements.",
+                statement_kind="catalog",
+            )
+        if route == "catalog":
             if self.catalog is None:
                 raise PgError(
                     FEATURE_NOT_SUPPORTED,
                     "catalog queries (pg_catalog, information_schema) are not supported yet",
+                    statement_kind="catalog",
                 )
-            return await self.catalog(tree, text, session, param_oids)
+            statement = await _tagged("catalog", self.catalog(tree, text, session, param_oids))
+            self._catalog_texts[text] = None
+            if len(self._catalog_texts) > self._builtin_cache_size:
+                self._catalog_texts.popitem(last=False)
+            return statement
         if tree is None:
             assert error is not None
             raise error
@@ -122,12 +145,74 @@ class CorePlanner(Planner):
             raise PgError(FEATURE_NOT_SUPPORTED, f"{word or 'this statement'} is not supported by sqlgate")
         if self.semantic is None:
             raise PgError(FEATURE_NOT_SUPPORTED, "queries over data models are not supported yet")
-        return await self.semantic(tree, text, session, param_oids)
+        return await _tagged("semantic", self.semantic(tree, text, session, param_oids))
 
     def _remember(self, key: tuple[str, tuple[int, ...]], statement: PreparedStatement) -> None:
         self._builtin_cache[key] = statement
         if len(self._builtin_cache) > self._builtin_cache_size:
             self._builtin_cache.popitem(last=False)
+
+
+def _writes(tree: exp.Expression, sql: str) -> bool:
+    if isinstance(tree, _WRITE_STATEMENTS):
+        return True
+    if isinstance(tree, exp.Select) and tree.args.get("into") is not None:
+        return True  # SELECT … INTO creates a table
+    return isinstance(tree, exp.Command) and lexer.first_word(sql) in WRITE_WORDS
+
+
+def _write_verb(tree: exp.Expression, sql: str) -> str:
+    if isinstance(tree, exp.Select):
+        return "SELECT INTO"
+    return lexer.first_word(sql).upper() or "this statement"
+
+
+async def _tagged(kind: str, work: Awaitable[PreparedStatement]) -> PreparedStatement:
+    """Await a handler; its errors say which route refused the statement (``PgError.statement_kind``)."""
+    try:
+        return await work
+    except PgError as exc:
+        if exc.statement_kind is None:
+            exc.statement_kind = kind
+        raise
+
+
+def route_of(tree: exp.Expression | None, sql: str, *, catalog_available: bool = True) -> str:
+    """Where a statement goes: ``catalog``, ``semantic`` or ``mixed`` (refused).
+
+    Catalog statements are those whose relations are all pg_catalog/information_schema/``pg_*``
+    relations (or that call catalog functions and read nothing else), and — when a catalog handler
+    exists — statements reading no relation at all (``SELECT 'a' ~ 'b'``, ``VALUES``, table functions)
+    that the builtins did not answer.
+    """
+    if tree is None:
+        return "catalog" if references_catalog(None, sql) else "semantic"
+    catalog = references_catalog(tree, sql)
+    others = other_relations(tree)
+    if others:
+        return "mixed" if catalog else "semantic"
+    if catalog:
+        return "catalog"
+    if catalog_available and not isinstance(tree, exp.Command):
+        return "catalog"
+    return "semantic"
+
+
+def other_relations(tree: exp.Expression) -> list[str]:
+    """Named relations of ``tree`` that are neither catalog relations nor CTEs (cubes, mostly)."""
+    ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+    found = []
+    for table in tree.find_all(exp.Table):
+        if not isinstance(table.this, exp.Identifier):
+            continue  # a table function (generate_series(…), unnest(…))
+        schema = table.db.lower() if table.db else ""
+        name = table.name.lower()
+        if schema in _CATALOG_SCHEMAS or (not schema and name.startswith("pg_")):
+            continue
+        if not schema and name in ctes:
+            continue
+        found.append(table.name)
+    return found
 
 
 def _parse(sql: str) -> tuple[exp.Expression | None, PgError | None]:

@@ -8,6 +8,7 @@ dollar-quoted strings (``$tag$ … $tag$``), double-quoted identifiers, ``--`` l
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -275,7 +276,21 @@ def tokenize(sql: str, *, strict: bool = True, comments: bool = False) -> Iterat
 
 def split_statements(sql: str) -> list[str]:
     """Split on top-level semicolons; statements that hold only whitespace and comments are dropped
-    (PostgreSQL does the same; a query with no statement at all answers EmptyQueryResponse)."""
+    (PostgreSQL does the same; a query with no statement at all answers EmptyQueryResponse).
+
+    Results for texts up to 64 kB are cached: the wire splits a simple query and the planner splits
+    each statement again, and tools send the same statements over and over."""
+    if len(sql) <= 65536:
+        return list(_split_cached(sql))
+    return _split(sql)
+
+
+@functools.lru_cache(maxsize=2048)
+def _split_cached(sql: str) -> tuple[str, ...]:
+    return tuple(_split(sql))
+
+
+def _split(sql: str) -> list[str]:
     statements: list[str] = []
     start = 0
     has_content = False

@@ -33,6 +33,7 @@ class Session:
     database: str = "db"
     process_id: int = 0
     client_address: str = ""
+    tls: bool = False  # the client connection is encrypted (pg_stat_ssl shows it)
     settings: dict[str, str] = field(default_factory=dict)
     transaction_status: TransactionStatus = "I"
     # Named prepared statements: protocol-level (Parse) and SQL-level (PREPARE) share one namespace.

@@ -632,6 +632,7 @@ class ExecuteStatement(PreparedStatement):
         self.inner = inner
         self.columns = inner.columns
         self.allowed_in_failed_transaction = inner.allowed_in_failed_transaction
+        self.encodes_rows = inner.encodes_rows
         self._args_text = args_text
         self.param_oids = list(param_oids)
         self._args = _parse_arguments(args_text)

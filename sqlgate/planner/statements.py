@@ -21,6 +21,13 @@ from sqlgate.planner.api import (
 if TYPE_CHECKING:
     from sqlgate.planner.session import Session
 
+# First words of statements that change data or schema: refused with 25006 (sqlgate is read-only), also
+# when sqlglot cannot parse them.
+WRITE_WORDS = frozenset(
+    {"insert", "update", "delete", "merge", "create", "drop", "alter", "truncate", "grant", "revoke",
+     "comment", "copy"}
+)  # fmt: skip
+
 # The work of a statement: returns (rows, command tag).
 Runner = Callable[["Session", BoundParams], Awaitable[tuple[list[tuple[Any, ...]], str]]]
 

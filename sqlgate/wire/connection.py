@@ -427,6 +427,7 @@ class ClientConnection(asyncio.Protocol):
             process_id=self.pid,
             client_address=self.address,
             settings=settings,
+            tls=self.tls,
         )
 
     async def _serve(self) -> None:
@@ -438,6 +439,7 @@ class ClientConnection(asyncio.Protocol):
             metrics=self.server.metrics,
             log_queries=self.options.log_queries,
             audit=self.server.audit,
+            unsupported=self.server.unsupported,
         )
         self.machine = machine
         self._in_session = True

@@ -9,6 +9,7 @@ import logging
 from sqlgate.auth.authenticator import Authenticator
 from sqlgate.observability.audit import QueryAudit
 from sqlgate.observability.metrics import Metrics
+from sqlgate.observability.unsupported import UnsupportedLog
 from sqlgate.planner.api import Planner
 from sqlgate.wire.cancel import CancelRegistry
 from sqlgate.wire.connection import ClientConnection
@@ -27,12 +28,15 @@ class WireServer:
         authenticator: Authenticator,
         metrics: Metrics | None = None,
         audit: QueryAudit | None = None,
+        *,
+        unsupported: UnsupportedLog | None = None,
     ) -> None:
         self.options = options
         self.planner = planner
         self.authenticator = authenticator
         self.metrics = metrics
         self.audit = audit
+        self.unsupported = unsupported
         self.registry = CancelRegistry()
         self.connections: set[ClientConnection] = set()
         self.admitted: set[ClientConnection] = set()

@@ -42,6 +42,7 @@ from sqlgate.errors import (
 from sqlgate.observability.audit import QueryAudit
 from sqlgate.observability.logs import log_event, query_log, shorten_sql
 from sqlgate.observability.metrics import Metrics
+from sqlgate.observability.unsupported import UnsupportedLog, is_unsupported
 from sqlgate.pgproto import backend as be
 from sqlgate.pgproto import frontend as fe
 from sqlgate.pgproto.parser import InvalidMessage
@@ -118,6 +119,7 @@ class SessionMachine:
         metrics: Metrics | None = None,
         log_queries: bool = True,
         audit: QueryAudit | None = None,
+        unsupported: UnsupportedLog | None = None,
     ) -> None:
         self.planner = planner
         self.session = session
@@ -125,6 +127,7 @@ class SessionMachine:
         self.metrics = metrics
         self.log_queries = log_queries
         self.audit = audit
+        self.unsupported = unsupported
         self.portals: dict[str, Portal] = {}
         self.skip_until_sync = False
         self.reported: dict[str, str] = {}
@@ -255,6 +258,9 @@ class SessionMachine:
         self.out.write(be.error_response(exc))
         self.session.fail_transaction()
         if extended:
+            # PostgreSQL sends an error at once: a client that sent Parse/Describe + Flush without a
+            # Sync (asyncpg's prepare) waits for it before it sends the Sync that ends the skipping.
+            self.out.flush()
             self.skip_until_sync = True
             if self.session.transaction_status == "I" and self._batch_settings is not None:
                 self.session.settings = self._batch_settings
@@ -382,6 +388,15 @@ class SessionMachine:
         elif isinstance(exc, PgError):
             outcome = "cancelled" if exc.sqlstate == QUERY_CANCELED else "error"
             sqlstate = exc.sqlstate
+            if kind == "unknown" and exc.statement_kind:
+                kind = exc.statement_kind
+            if self.unsupported is not None and is_unsupported(exc, kind):
+                self.unsupported.record(
+                    user=self.session.ctx.username,
+                    application_name=self.session.settings.get("application_name", ""),
+                    error=exc,
+                    sql=sql,
+                )
         else:
             outcome, sqlstate = "aborted", ""
         if self.metrics is not None:
@@ -477,7 +492,7 @@ class SessionMachine:
         columns = statement.columns
         formats = expand_formats(msg.result_formats, len(columns or []))
         encoder = None
-        if columns:
+        if columns and not statement.encodes_rows:
             encoder = RowEncoder([c.type_oid for c in columns], formats, self.session.codec_context())
         params = self._decode_params(msg, statement)
         if msg.portal == "" and "" in self.portals:
@@ -486,7 +501,8 @@ class SessionMachine:
         if execution.columns is not None and columns is not None and list(execution.columns) != list(columns):
             columns = list(execution.columns)
             formats = expand_formats(msg.result_formats, len(columns))
-            encoder = RowEncoder([c.type_oid for c in columns], formats, self.session.codec_context())
+            if not statement.encodes_rows:
+                encoder = RowEncoder([c.type_oid for c in columns], formats, self.session.codec_context())
         self.portals[msg.portal] = Portal(statement, execution, columns, formats, encoder)
         self.out.write(be.BIND_COMPLETE)
 
@@ -620,6 +636,7 @@ class _DeclaredTypes(PreparedStatement):
         self.columns = inner.columns
         self.param_oids = param_oids
         self.allowed_in_failed_transaction = inner.allowed_in_failed_transaction
+        self.encodes_rows = inner.encodes_rows
 
     async def execute(
         self, session: Session, params: BoundParams, result_formats: Sequence[int]

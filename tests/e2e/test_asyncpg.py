@@ -114,3 +114,15 @@ async def test_close_sends_terminate_and_returns_promptly(target: Target, e2e_ga
     assert time.monotonic() - started < 2
     await asyncio.sleep(0.1)
     assert e2e_gateway.server is not None and not e2e_gateway.server.admitted
+
+
+async def test_a_statement_refused_at_prepare_is_an_error_not_a_hang(target: Target) -> None:
+    # asyncpg prepares with Parse + Describe + Flush and no Sync: the error must be sent at once.
+    conn = await connect(target)
+    try:
+        for _ in range(2):
+            with pytest.raises(asyncpg.PostgresError):
+                await asyncio.wait_for(conn.prepare("SELECT FROM WHERE"), 10)
+        assert await conn.fetchval("SELECT 1") == 1
+    finally:
+        await conn.close()

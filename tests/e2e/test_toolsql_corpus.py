@@ -14,24 +14,19 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator
 
 import psycopg
 import pytest
-from psycopg import pq
 
 from tests.support.toolsql import (
-    PARAM_TYPE_OIDS,
     PG_FIXTURE_SQL,
-    Step,
-    StepResult,
     ToolStatement,
     check,
     corpus_files,
     load_corpus,
     load_file,
-    saved_value,
 )
+from tests.support.toolsql_replay import run_statement
 
 pytestmark = pytest.mark.e2e
 
@@ -83,68 +78,6 @@ async def corpus_db_url(pg_database_factory) -> str:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(PG_FIXTURE_SQL)
     return url
-
-
-def _results(pgconn: pq.PGconn) -> Iterator[pq.abc.PGresult]:
-    while (res := pgconn.get_result()) is not None:
-        yield res
-
-
-def _as_step_result(results: list[pq.abc.PGresult]) -> StepResult:
-    """Fold libpq results into one StepResult: the first error, else the last result set."""
-    outcome = StepResult()
-    for res in results:
-        if res.status == pq.ExecStatus.FATAL_ERROR:
-            state = res.error_field(pq.DiagnosticField.SQLSTATE)
-            message = res.error_field(pq.DiagnosticField.MESSAGE_PRIMARY)
-            return StepResult(
-                sqlstate=state.decode() if state else "?????",
-                message=message.decode() if message else "",
-            )
-        if res.status == pq.ExecStatus.EMPTY_QUERY:
-            outcome = StepResult(empty_query=True)
-            continue
-        tag = (res.command_status or b"").decode()
-        if res.status == pq.ExecStatus.TUPLES_OK:
-            columns = [(res.fname(i) or b"").decode() for i in range(res.nfields)]
-            rows = [
-                [
-                    None if (v := res.get_value(r, c)) is None else bytes(v).decode()
-                    for c in range(res.nfields)
-                ]
-                for r in range(res.ntuples)
-            ]
-            outcome = StepResult(columns=columns, rows=rows, command_tag=tag)
-        else:
-            outcome = StepResult(command_tag=tag)
-    return outcome
-
-
-def run_step(conn: psycopg.Connection, step: Step, variables: dict[str, str]) -> StepResult:
-    """Send one step the way the tool does and collect the answer in text form."""
-    sql, params = step.render(variables)
-    pgconn = conn.pgconn
-    if step.protocol == "simple":
-        pgconn.send_query(sql.encode())
-    else:
-        types = [PARAM_TYPE_OIDS[t] for t in step.param_types] or None
-        values = [None if p is None else p.encode() for p in params]
-        pgconn.send_query_params(sql.encode(), values, param_types=types)
-    return _as_step_result(list(_results(pgconn)))
-
-
-def run_statement(url: str, statement: ToolStatement) -> list[tuple[Step, StepResult]]:
-    outcomes: list[tuple[Step, StepResult]] = []
-    with psycopg.connect(url, autocommit=True) as conn:
-        variables = {"database": conn.info.dbname, "user": conn.info.user}
-        for step in statement.steps:
-            result = run_step(conn, step, variables)
-            outcomes.append((step, result))
-            if result.sqlstate is not None and step.expect.error is None:
-                break
-            for name in step.save:
-                variables[name] = saved_value(step, name, result)
-    return outcomes
 
 
 @pytest.mark.parametrize("statement", CORPUS, ids=[s.id for s in CORPUS])

@@ -28,7 +28,9 @@ ORIGINS = ("capture", "source", "log", "template", "requirement")
 EXPECT_KEYS = frozenset(
     {"ok", "rows", "columns", "columns_include", "contains_row", "command_tag", "error", "empty_query"}
 )
-STEP_KEYS = frozenset({"sql", "params", "param_types", "protocol", "save", "expect", "description"})
+STEP_KEYS = frozenset(
+    {"sql", "params", "param_types", "protocol", "save", "expect", "gateway_expect", "description"}
+)
 ENTRY_KEYS = frozenset(
     {
         "name",
@@ -46,6 +48,8 @@ ENTRY_KEYS = frozenset(
         "pg_only_fails",
         "pg_expect_skip",
         "pipeline",
+        "gateway_expect",
+        "gateway_reason",
     }
 )
 FILE_KEYS = frozenset({"tool", "title", "versions", "notes", "statements"})
@@ -74,26 +78,27 @@ PARAM_TYPE_OIDS: Mapping[str, int] = {
 }
 
 # The model the corpus assumes, as plain PostgreSQL tables: four cubes in schema public whose columns are
-# their members with sqlgate's stable types (count measures bigint, other measures and numbers numeric,
+# their members in Cube's order (measures, then dimensions, then __user and __cubeJoinField) with sqlgate's
+# stable types (count measures bigint, other measures and numbers numeric,
 # time dimensions timestamp, strings text, booleans boolean, plus the __user and __cubeJoinField
 # pseudo-columns), with descriptions and a few rows. No keys or indexes: a cube has none.
 PG_FIXTURE_SQL = """
 CREATE TABLE public.orders (
-    id numeric, status text, created_at timestamp, completed_at timestamp, amount numeric,
-    user_id numeric, product_id numeric, is_completed boolean, count bigint, total_amount numeric,
+    count bigint, total_amount numeric, id numeric, status text, created_at timestamp, completed_at timestamp,
+    amount numeric, user_id numeric, product_id numeric, is_completed boolean,
     "__user" text, "__cubeJoinField" text
 );
 CREATE TABLE public.users (
-    id numeric, name text, city text, created_at timestamp, count bigint,
+    count bigint, id numeric, name text, city text, created_at timestamp,
     "__user" text, "__cubeJoinField" text
 );
 CREATE TABLE public.products (
-    id numeric, name text, category text, price numeric, count bigint,
+    count bigint, id numeric, name text, category text, price numeric,
     "__user" text, "__cubeJoinField" text
 );
 CREATE TABLE public.line_items (
-    id numeric, order_id numeric, product_id numeric, quantity numeric, price numeric,
-    created_at timestamp, count bigint, total_quantity numeric, "__user" text, "__cubeJoinField" text
+    count bigint, total_quantity numeric, id numeric, order_id numeric, product_id numeric, quantity numeric,
+    price numeric, created_at timestamp, "__user" text, "__cubeJoinField" text
 );
 COMMENT ON TABLE public.orders IS 'Orders';
 COMMENT ON TABLE public.users IS 'Users';
@@ -181,6 +186,14 @@ class Step:
     param_types: tuple[str, ...] = ()
     save: Mapping[str, Any] = field(default_factory=dict)
     expect: Expectation = field(default_factory=Expectation)
+    # What sqlgate answers instead, where it deliberately differs from PostgreSQL (the entry's
+    # gateway_reason says why); None: the same as ``expect``.
+    gateway_expect: Expectation | None = None
+
+    @property
+    def expect_from_gateway(self) -> Expectation:
+        """The expectation the gateway replay checks."""
+        return self.gateway_expect if self.gateway_expect is not None else self.expect
 
     def render(self, variables: Mapping[str, str]) -> tuple[str, tuple[str | None, ...]]:
         """The SQL and parameters with every ``{{name}}`` placeholder filled in."""
@@ -216,6 +229,7 @@ class ToolStatement:
     pg_only_fails: str | None = None
     pg_expect_skip: str | None = None
     pipeline: bool = False
+    gateway_reason: str | None = None
     file: Path | None = None
 
     @property
@@ -270,6 +284,7 @@ def _step(raw: Mapping[str, Any], default_protocol: str, where: str) -> Step:
     save = raw.get("save") or {}
     if not isinstance(save, Mapping):
         raise CorpusError(f"{where}: save must map variable names to columns")
+    gateway_expect = raw.get("gateway_expect")
     return Step(
         sql=sql,
         protocol=protocol,
@@ -277,6 +292,7 @@ def _step(raw: Mapping[str, Any], default_protocol: str, where: str) -> Step:
         param_types=param_types,
         save=dict(save),
         expect=Expectation.parse(raw.get("expect"), where),
+        gateway_expect=Expectation.parse(gateway_expect, where) if gateway_expect is not None else None,
     )
 
 
@@ -309,16 +325,20 @@ def parse_entry(tool: str, raw: Mapping[str, Any], where: str, file: Path | None
     if has_sql == has_seq:
         raise CorpusError(f"{where}: give exactly one of sql or sequence")
     if has_sql:
-        step_raw = {k: raw[k] for k in ("sql", "params", "param_types", "save", "expect") if k in raw}
+        keys = ("sql", "params", "param_types", "save", "expect", "gateway_expect")
+        step_raw = {k: raw[k] for k in keys if k in raw}
         steps: tuple[Step, ...] = (_step(step_raw, raw["protocol"], where),)
     else:
-        for key in ("params", "param_types", "save", "expect"):
+        for key in ("params", "param_types", "save", "expect", "gateway_expect"):
             if key in raw:
                 raise CorpusError(f"{where}: {key} belongs to the steps of a sequence")
         seq = raw["sequence"]
         if not isinstance(seq, list) or not seq:
             raise CorpusError(f"{where}: sequence must be a non-empty list of steps")
         steps = tuple(_step(s, raw["protocol"], f"{where} step {i + 1}") for i, s in enumerate(seq))
+    gateway_reason = raw.get("gateway_reason")
+    if any(step.gateway_expect is not None for step in steps) != bool(gateway_reason):
+        raise CorpusError(f"{where}: gateway_expect and gateway_reason go together (say why sqlgate differs)")
     if raw.get("pipeline") and (len(steps) < 2 or any(s.protocol != "extended" for s in steps)):
         raise CorpusError(f"{where}: pipeline needs a sequence of extended-protocol steps")
     known = set(BUILTIN_VARIABLES)
@@ -339,6 +359,7 @@ def parse_entry(tool: str, raw: Mapping[str, Any], where: str, file: Path | None
         pg_only_fails=raw.get("pg_only_fails"),
         pg_expect_skip=raw.get("pg_expect_skip"),
         pipeline=bool(raw.get("pipeline", False)),
+        gateway_reason=str(gateway_reason) if gateway_reason else None,
         file=file,
     )
 

@@ -42,6 +42,7 @@ from sqlgate.planner.semantic.cube_query import (
 )
 from sqlgate.planner.semantic.params import param_source
 from sqlgate.planner.semantic.render import ident
+from sqlgate.planner.semantic.semijoin import semi_joins_as_filters
 from sqlgate.planner.semantic.types import data_type, sqlglot_type_name
 from sqlgate.semantic.definitions import JOIN_FIELD_COLUMN, Relation
 
@@ -227,6 +228,9 @@ class StatementPlanner:
         outer = scope
         node, scope = self._with_scope(node, scope)
         assert isinstance(node, exp.Select)
+        filtered = semi_joins_as_filters(node, lambda item: self._is_cube_table(item, scope))
+        if filtered is not None:
+            node = filtered
         items = self._from_items(node)
         tables = self._cube_tables(items, scope)
         if tables is not None:
@@ -303,6 +307,16 @@ class StatementPlanner:
                 FEATURE_NOT_SUPPORTED, "a view cannot be joined with other cubes or views; query it alone"
             )
         return tables
+
+    def _is_cube_table(self, item: exp.Expression, scope: Scope) -> bool:
+        if not isinstance(item, exp.Table) or not isinstance(item.this, exp.Identifier):
+            return False
+        if item.args.get("db") is None and self._is_cte(item, scope):
+            return False
+        try:
+            return self._relation(item) is not None
+        except PgError:
+            return False
 
     @staticmethod
     def _is_cte(table: exp.Table, scope: Scope) -> bool:
