@@ -111,10 +111,15 @@ Coercer = Callable[[Any], Any]
 
 
 def _mismatch(value: Any, target: str) -> PgError:
+    hint = None
+    if isinstance(value, dt.date | dt.time) and target in ("numeric", "bigint"):
+        # The usual cause: a min/max measure over a time column, which the model types as a number.
+        hint = "a measure over a time column should be declared `type: time` with `sql: MIN(...)`/`MAX(...)`"
     return PgError(
         DATATYPE_MISMATCH,
         f"the datasource returned {type(value).__name__} value {str(value)[:40]!r}"
         f" for a column of type {target}",
+        hint=hint,
     )
 
 
