@@ -26,6 +26,7 @@ from sqlgate.errors import (
     ADMIN_SHUTDOWN,
     CANNOT_CONNECT_NOW,
     INTERNAL_ERROR,
+    INVALID_AUTHORIZATION_SPECIFICATION,
     PROTOCOL_VIOLATION,
     QUERY_CANCELED,
     TOO_MANY_CONNECTIONS,
@@ -72,6 +73,7 @@ class ClientConnection(asyncio.Protocol):
         self.is_loopback = False
         self.tls = False
         self.admitted = False
+        self.counted_credential: str | None = None  # set while counted in server.per_credential
         self.shutdown_requested = False
         self.idle = False
         self.close_reason = "client closed"
@@ -386,6 +388,17 @@ class ClientConnection(asyncio.Protocol):
         self.application_name = request.settings.get("application_name", "")
         if request.negotiate is not None:
             self.out.write(request.negotiate.encode())
+        if self.options.require_tls and not self.tls:
+            # PostgreSQL's answer when only hostssl lines match; refused before any password exchange.
+            raise FatalError(
+                PgError(
+                    INVALID_AUTHORIZATION_SPECIFICATION,
+                    f'connection requires TLS: host "{self.address}", user "{request.user}", '
+                    f'database "{request.database}", no encryption',
+                    severity="FATAL",
+                    hint="This server accepts only encrypted connections: connect with sslmode=require.",
+                )
+            )
         if self.server.shutting_down:
             raise FatalError(
                 PgError(CANNOT_CONNECT_NOW, "the database system is shutting down", severity="FATAL")
@@ -418,6 +431,18 @@ class ClientConnection(asyncio.Protocol):
             if self.server.metrics is not None:
                 self.server.metrics.auth_failed("protocol")
             raise FatalError(exc) from None
+        if not self.server.admit_credential(self, ctx.username):
+            # Checked after authentication (as PostgreSQL's per-role limit): guessing a name must not
+            # let anyone use up a credential's sessions.
+            raise FatalError(
+                PgError(
+                    TOO_MANY_CONNECTIONS,
+                    f'too many connections for credential "{ctx.username}"',
+                    severity="FATAL",
+                    detail=f"This credential may hold {self.options.max_connections_per_credential}"
+                    " sessions at once (max_connections_per_credential).",
+                )
+            )
         self.pid, self.secret = self.server.registry.register(self)
         settings = dict(request.settings)
         settings.setdefault("session_authorization", ctx.username)
@@ -428,6 +453,8 @@ class ClientConnection(asyncio.Protocol):
             client_address=self.address,
             settings=settings,
             tls=self.tls,
+            max_statement_timeout=self.options.statement_timeout or None,
+            max_result_rows=self.options.max_result_rows,
         )
 
     async def _serve(self) -> None:
