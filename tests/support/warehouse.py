@@ -1,8 +1,8 @@
 """A real PostgreSQL datasource behind a real metadata database, for limit and fault tests.
 
 :func:`seed_warehouse` fills a datasource database with an ``orders`` table and registers it (with a
-model of an ``Orders`` cube, a ``Slow`` cube whose SQL sleeps on the datasource, and a ``Big`` cube of
-``big_rows`` rows) in a metadata database through the admin operations. :func:`served` starts an
+model of an ``Orders`` cube, a ``Slow`` cube whose SQL sleeps on the datasource for a minute, a
+``Trickle`` cube whose rows come slowly for a long time, and a ``Big`` cube of 100,000 rows) in a metadata database through the admin operations. :func:`served` starts an
 in-process gateway on that metadata database.
 """
 
@@ -46,6 +46,15 @@ cubes:
     measures:
       - name: count
         type: count
+    dimensions:
+      - name: id
+        sql: id
+        type: number
+        primary_key: true
+  - name: Trickle
+    sql: >-
+      SELECT a * 1000 + b AS id FROM generate_series(0, 99999) a CROSS JOIN generate_series(0, 999) b
+      WHERE b <> 0 OR pg_sleep(0.001) IS NOT NULL
     dimensions:
       - name: id
         sql: id
@@ -139,15 +148,18 @@ async def served(metadata_url: str, **overrides: Any) -> AsyncIterator[Gateway]:
         await gateway.stop(timeout=2)
 
 
-async def running_on_datasource(database_url: str, pattern: str) -> int:
-    """How many active queries on the datasource database match ``pattern`` (ILIKE)."""
+async def running_on_datasource(database_url: str, pattern: str, *, suspended: bool = False) -> int:
+    """How many active queries on the datasource database match ``pattern`` (ILIKE); with
+    ``suspended`` also those whose portal waits for the next Execute (idle in transaction)."""
+    states = ["active", "idle in transaction"] if suspended else ["active"]
     conn = await asyncpg.connect(database_url)
     try:
         return int(
             await conn.fetchval(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                " AND query ILIKE $1 AND pid <> pg_backend_pid() AND state = 'active'",
+                " AND query ILIKE $1 AND pid <> pg_backend_pid() AND state = ANY($2::text[])",
                 pattern,
+                states,
             )
         )
     finally:
