@@ -78,6 +78,7 @@ class ThrowawayPg:
             [*self._as_user, _binary("pg_ctl"), "-D", str(self.data), "status"],
             capture_output=True,
             timeout=30,
+            check=False,
         )
         return result.returncode == 0
 

@@ -2,8 +2,9 @@
 
 :func:`seed_warehouse` fills a datasource database with an ``orders`` table and registers it (with a
 model of an ``Orders`` cube, a ``Slow`` cube whose SQL sleeps on the datasource for a minute, a
-``Trickle`` cube whose rows come slowly for a long time, and a ``Big`` cube of 100,000 rows) in a metadata database through the admin operations. :func:`served` starts an
-in-process gateway on that metadata database.
+``Trickle`` cube whose rows come slowly for a long time, and a ``Big`` cube of 100,000 rows) in a
+metadata database through the admin operations. :func:`served` starts an in-process gateway on that
+metadata database.
 """
 
 from __future__ import annotations
