@@ -185,7 +185,7 @@ class ClientConnection(asyncio.Protocol):
                 return msg
             if self._eof or self._lost:
                 raise ClientGone
-            if self.shutdown_requested and self._in_session:
+            if self.shutdown_requested and self._in_session and not self._in_batch():
                 raise _Shutdown
             self._waiter = asyncio.get_running_loop().create_future()
             self.idle = True
@@ -194,6 +194,10 @@ class ClientConnection(asyncio.Protocol):
             finally:
                 self.idle = False
                 self._waiter = None
+
+    def _in_batch(self) -> bool:
+        """An extended-protocol batch is under way (its Sync not yet handled)."""
+        return self.machine is not None and self.machine.in_batch
 
     def request_shutdown(self) -> None:
         """Drain: an idle session ends now, a busy one after its current message."""
@@ -484,7 +488,7 @@ class ClientConnection(asyncio.Protocol):
         self.out.write(be.BackendKeyData(self.pid, self.secret).encode())
         machine.ready_for_query()
         while True:
-            if self.shutdown_requested:
+            if self.shutdown_requested and not machine.in_batch:
                 raise _Shutdown
             timeout, error = self._idle_timeout()
             if timeout:

@@ -132,6 +132,9 @@ class SessionMachine:
         self.unsupported = unsupported
         self.portals: dict[str, Portal] = {}
         self.skip_until_sync = False
+        # True between an extended-protocol message and the Sync that ends its batch: a draining
+        # server finishes the batch (its client waits for ReadyForQuery) before it ends the session.
+        self.in_batch = False
         self.reported: dict[str, str] = {}
         self.queries = 0
         self._running: asyncio.Task[Any] | None = None
@@ -218,8 +221,11 @@ class SessionMachine:
         if isinstance(msg, fe.Terminate):
             raise Terminate
         if isinstance(msg, fe.Sync):
+            self.in_batch = False
             await self._sync()
             return
+        if isinstance(msg, _EXTENDED):
+            self.in_batch = True
         if self.skip_until_sync:
             return
         if isinstance(msg, InvalidMessage):

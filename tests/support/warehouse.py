@@ -1,7 +1,8 @@
 """A real PostgreSQL datasource behind a real metadata database, for limit and fault tests.
 
 :func:`seed_warehouse` fills a datasource database with an ``orders`` table and registers it (with a
-model of an ``Orders`` cube, a ``Slow`` cube whose SQL sleeps on the datasource for a minute, a
+model of an ``Orders`` cube, a ``Slow`` cube whose SQL sleeps on the datasource for a minute, a ``Pause``
+cube whose SQL sleeps for a second, a
 ``Trickle`` cube whose rows come slowly for a long time, and a ``Big`` cube of 100,000 rows) in a
 metadata database through the admin operations. :func:`served` starts an in-process gateway on that
 metadata database.
@@ -44,6 +45,16 @@ cubes:
         type: string
   - name: Slow
     sql: SELECT id, status FROM public.orders CROSS JOIN pg_sleep(60)
+    measures:
+      - name: count
+        type: count
+    dimensions:
+      - name: id
+        sql: id
+        type: number
+        primary_key: true
+  - name: Pause
+    sql: SELECT id, status FROM public.orders CROSS JOIN pg_sleep(1)
     measures:
       - name: count
         type: count
