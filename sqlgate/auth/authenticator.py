@@ -109,16 +109,19 @@ class OfflineLogins:
     stored it; 0 disables the cache. Only records are kept, never passwords: an offline login still
     proves the password against the stored verifier or hash."""
 
-    def __init__(self, ttl: float = 0.0, max_entries: int = 10_000) -> None:
+    def __init__(
+        self, ttl: float = 0.0, max_entries: int = 10_000, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.ttl = ttl
         self.max_entries = max_entries
+        self._clock = clock
         self._entries: dict[str, tuple[float, LoginRecord]] = {}
 
     def remember(self, username: str, login: LoginRecord) -> None:
         if self.ttl <= 0:
             return
         self._entries.pop(username, None)
-        self._entries[username] = (time.monotonic() + self.ttl, login)
+        self._entries[username] = (self._clock() + self.ttl, login)
         while len(self._entries) > self.max_entries:
             self._entries.pop(next(iter(self._entries)))
 
@@ -126,7 +129,7 @@ class OfflineLogins:
         entry = self._entries.get(username)
         if entry is None:
             return None
-        if entry[0] < time.monotonic():
+        if entry[0] < self._clock():
             del self._entries[username]
             return None
         return entry[1]
