@@ -110,10 +110,23 @@ class ClientConnection(asyncio.Protocol):
         else:  # a unix socket is local
             self.address = "local"
             self.is_loopback = True
+        if self.server.starting_full():
+            # As many sockets are still in start-up as sessions are allowed: refuse at once, so that
+            # clients that connect and send nothing cannot use up the process's file descriptors.
+            self._lost = True
+            transport.write(
+                be.error_response(
+                    PgError(TOO_MANY_CONNECTIONS, "sorry, too many clients already", severity="FATAL")
+                )
+            )
+            transport.close()
+            return
         self.task = asyncio.get_running_loop().create_task(self.run())
         self.server.connection_made(self)
 
     def data_received(self, data: bytes) -> None:
+        if self.task is None:  # refused in connection_made: nothing will read it
+            return
         self.bytes_received += len(data)
         self.parser.feed(data)
         if self.server.metrics is not None:

@@ -72,6 +72,10 @@ class WireServer:
         self.admitted.discard(conn)
         self.release_credential(conn)
 
+    def starting_full(self) -> bool:
+        """True when max_connections sockets are already in start-up (not yet sessions)."""
+        return len(self.connections) - len(self.admitted) >= self.options.max_connections
+
     def admit(self, conn: ClientConnection) -> bool:
         """Count ``conn`` against max_connections; False when the limit is reached."""
         if len(self.admitted) >= self.options.max_connections:

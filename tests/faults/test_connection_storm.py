@@ -10,7 +10,7 @@ import asyncpg
 import pytest
 
 from tests.support.metadata import SeededLogin
-from tests.support.warehouse import served
+from tests.support.warehouse import served, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -82,3 +82,37 @@ async def test_500_connections_at_once(
         )
         assert await conn.fetchval("SELECT MEASURE(count) FROM orders") == 50
         await conn.close()
+
+
+async def test_sockets_that_never_start_up_cannot_exhaust_the_server(
+    warehouse: SeededLogin, metadata_url: str
+) -> None:
+    url = f"postgresql://{warehouse.username}:{warehouse.password}@127.0.0.1:{{port}}/db"
+    async with served(metadata_url, max_connections=20, startup_timeout=60) as gw:
+        session = await asyncpg.connect(url.format(port=gw.port), ssl=False)
+        silent = [await asyncio.open_connection("127.0.0.1", gw.port) for _ in range(20)]
+        try:
+            # The next socket is refused at once (PostgreSQL counts sockets in start-up too).
+            reader, writer = await asyncio.open_connection("127.0.0.1", gw.port)
+            answer = await asyncio.wait_for(reader.read(1000), 10)
+            writer.close()
+            assert answer[:1] == b"E" and b"53300" in answer and b"too many clients" in answer
+            with pytest.raises(asyncpg.exceptions.TooManyConnectionsError):
+                await asyncpg.connect(url.format(port=gw.port), ssl=False)
+            # The session that was already open is not affected.
+            assert await session.fetchval("SELECT MEASURE(count) FROM orders") == 50
+        finally:
+            for _, silent_writer in silent:
+                silent_writer.close()
+
+        # Once they are gone, logins work again.
+        async def logs_in() -> bool:
+            try:
+                conn = await asyncpg.connect(url.format(port=gw.port), ssl=False)
+            except asyncpg.exceptions.TooManyConnectionsError:
+                return False
+            await conn.close()
+            return True
+
+        await wait_until(logs_in, "a login succeeds after the silent sockets closed")
+        await session.close()
