@@ -230,3 +230,39 @@ async def test_require_tls_refuses_plain_connections(
                 assert result.returncode == 0 and result.stdout.strip() == "50", result.stderr
             else:
                 assert result.returncode != 0 and "connection requires TLS" in result.stderr
+
+
+async def test_an_idle_cursor_does_not_outlive_the_statement_timeout(
+    warehouse: SeededLogin, metadata_url: str, pg_database: str
+) -> None:
+    """A cursor read in portions holds a datasource query and slot; a client that stops reading must
+    not hold them past the timeout (clients doing so could otherwise block the datasource)."""
+    async with served(metadata_url, statement_timeout=1.0, datasource_max_concurrent=2) as gw:
+        conn = await _asyncpg(gw.port, warehouse.username, warehouse.password)
+        try:
+            source: Any = None
+
+            async def released() -> bool:
+                stopped = await running_on_datasource(pg_database, "%generate_series%", suspended=True) == 0
+                return stopped and source.gate.active == 0
+
+            # A SQL cursor, and a protocol portal read with Execute row counts.
+            async with conn.transaction():
+                await conn.execute("DECLARE c CURSOR FOR SELECT id FROM trickle")
+                assert len(await conn.fetch("FETCH 10 FROM c")) == 10
+                source = next(iter(gw.sources.sources().values()))
+                assert source.gate.active == 1
+                await wait_until(released, "the idle cursor's query and slot were released")
+                # Rows the gateway had already read may still be served; the query itself is over.
+                with pytest.raises(asyncpg.exceptions.QueryCanceledError):
+                    await conn.fetch("FETCH ALL FROM c")
+            async with conn.transaction():
+                cursor = await conn.cursor("SELECT id FROM trickle")
+                assert len(await cursor.fetch(10)) == 10
+                assert source.gate.active == 1
+                await wait_until(released, "the idle portal's query and slot were released")
+                with pytest.raises(asyncpg.exceptions.QueryCanceledError):
+                    await cursor.fetch(100_000)
+            assert await conn.fetchval("SELECT MEASURE(count) FROM orders") == 50
+        finally:
+            await conn.close()
