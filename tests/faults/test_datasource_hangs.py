@@ -65,34 +65,40 @@ async def test_a_hung_datasource_does_not_hold_up_the_others(
     )
     async with served(metadata_url, datasource_connect_timeout=1.0) as gw:
         hung = await psycopg.AsyncConnection.connect(login_dsn(gw.port, warehouse), autocommit=True)
+        stuck = await psycopg.AsyncConnection.connect(login_dsn(gw.port, warehouse), autocommit=True)
         elsewhere = await psycopg.AsyncConnection.connect(login_dsn(gw.port, other), autocommit=True)
         unanswered = await psycopg.AsyncConnection.connect(login_dsn(gw.port, silent), autocommit=True)
         try:
-            await hung.execute("SET statement_timeout = '4s'")
-            running = asyncio.ensure_future(hung.execute("SELECT MEASURE(count) FROM slow"))
+            await hung.execute("SET statement_timeout = '1s'")
+            timed = asyncio.ensure_future(hung.execute("SELECT MEASURE(count) FROM slow"))
+            forever = asyncio.ensure_future(stuck.execute("SELECT MEASURE(count) FROM slow"))
 
             async def sleeping() -> bool:
-                return await running_on_datasource(pg_database, "%pg_sleep%") == 1
+                return await running_on_datasource(pg_database, "%pg_sleep%") == 2
 
-            await wait_until(sleeping, "the hanging query runs on its datasource")
+            await wait_until(sleeping, "both hanging queries run on their datasource")
             silent_query = asyncio.ensure_future(_count(unanswered))
-            # The other datasource answers while both of these hang.
+            # The other datasource answers while these hang (one of them for a minute).
             results = await asyncio.gather(*(_count(elsewhere) for _ in range(5)))
             assert all(rows == [(50,)] for rows in results)
-            assert not running.done()
+            assert not forever.done()
+            with pytest.raises(psycopg.errors.QueryCanceled) as timed_out:
+                await timed
+            assert "statement timeout" in str(timed_out.value)
             with pytest.raises(psycopg.Error) as never_answered:
                 await silent_query
             assert never_answered.value.sqlstate == "08006", never_answered.value
-            with pytest.raises(psycopg.errors.QueryCanceled) as timed_out:
-                await running
-            assert "statement timeout" in str(timed_out.value)
+            await stuck.cancel_safe()
+            with pytest.raises(psycopg.errors.QueryCanceled):
+                await forever
 
             async def cancelled() -> bool:
                 return await running_on_datasource(pg_database, "%pg_sleep%") == 0
 
-            await wait_until(cancelled, "the hung query was cancelled on the datasource")
+            await wait_until(cancelled, "the hung queries were cancelled on the datasource")
             assert await _count(hung) == [(50,)]
             assert await _count(elsewhere) == [(50,)]
+            assert await _count(stuck) == [(50,)]
         finally:
-            for conn in (hung, elsewhere, unanswered):
+            for conn in (hung, stuck, elsewhere, unanswered):
                 await conn.close()

@@ -2,7 +2,7 @@
 
 :func:`seed_warehouse` fills a datasource database with an ``orders`` table and registers it (with a
 model of an ``Orders`` cube, a ``Slow`` cube whose SQL sleeps on the datasource for a minute, a ``Pause``
-cube whose SQL sleeps for a second, a
+cube whose SQL sleeps for two seconds, a
 ``Trickle`` cube whose rows come slowly for a long time, and a ``Big`` cube of 100,000 rows) in a
 metadata database through the admin operations. :func:`served` starts an in-process gateway on that
 metadata database.
@@ -54,7 +54,7 @@ cubes:
         type: number
         primary_key: true
   - name: Pause
-    sql: SELECT id, status FROM public.orders CROSS JOIN pg_sleep(1)
+    sql: SELECT id, status FROM public.orders CROSS JOIN pg_sleep(2)
     measures:
       - name: count
         type: count
