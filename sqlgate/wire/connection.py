@@ -114,6 +114,7 @@ class ClientConnection(asyncio.Protocol):
             # As many sockets are still in start-up as sessions are allowed: refuse at once, so that
             # clients that connect and send nothing cannot use up the process's file descriptors.
             self._lost = True
+            self._refused("starting")
             transport.write(
                 be.error_response(
                     PgError(TOO_MANY_CONNECTIONS, "sorry, too many clients already", severity="FATAL")
@@ -207,6 +208,10 @@ class ClientConnection(asyncio.Protocol):
             finally:
                 self.idle = False
                 self._waiter = None
+
+    def _refused(self, limit: str) -> None:
+        if self.server.metrics is not None:
+            self.server.metrics.connection_refused(limit)
 
     def _in_batch(self) -> bool:
         """An extended-protocol batch is under way (its Sync not yet handled)."""
@@ -407,6 +412,7 @@ class ClientConnection(asyncio.Protocol):
             self.out.write(request.negotiate.encode())
         if self.options.require_tls and not self.tls:
             # PostgreSQL's answer when only hostssl lines match; refused before any password exchange.
+            self._refused("require_tls")
             raise FatalError(
                 PgError(
                     INVALID_AUTHORIZATION_SPECIFICATION,
@@ -417,10 +423,12 @@ class ClientConnection(asyncio.Protocol):
                 )
             )
         if self.server.shutting_down:
+            self._refused("shutting_down")
             raise FatalError(
                 PgError(CANNOT_CONNECT_NOW, "the database system is shutting down", severity="FATAL")
             )
         if not self.server.admit(self):
+            self._refused("max_connections")
             raise FatalError(
                 PgError(TOO_MANY_CONNECTIONS, "sorry, too many clients already", severity="FATAL")
             )
@@ -451,6 +459,7 @@ class ClientConnection(asyncio.Protocol):
         if not self.server.admit_credential(self, ctx.username):
             # Checked after authentication (as PostgreSQL's per-role limit): guessing a name must not
             # let anyone use up a credential's sessions.
+            self._refused("per_credential")
             raise FatalError(
                 PgError(
                     TOO_MANY_CONNECTIONS,

@@ -75,6 +75,11 @@ async def test_500_connections_at_once(
         else:
             assert len(answered) == max_connections == sessions_at_peak
             assert all(r.sqlstate == "53300" for r in refused)
+            counted = sum(
+                gw.metrics.connections_refused.labels(limit=limit)._value.get()
+                for limit in ("max_connections", "starting")
+            )
+            assert counted == len(refused)
             assert "too many clients" in str(refused[0])
         # Nothing is left behind, and the gateway serves the next client.
         conn = await asyncpg.connect(
