@@ -136,7 +136,9 @@ class Gateway:
             queue_timeout=s.datasource_queue_timeout,
             connect_timeout=s.datasource_connect_timeout,
         )
-        return functools.partial(prepare_semantic, models=self._model_provider(), sources=self.sources)
+        handler = functools.partial(prepare_semantic, models=self._model_provider(), sources=self.sources)
+        handler.accepts_text_only = True  # type: ignore[attr-defined]  # parses on a plan-cache miss
+        return handler
 
     def _catalog_handler(self) -> CatalogHandler | None:
         """Catalog answers from shadow databases on the catalog server (default: the metadata server)."""
