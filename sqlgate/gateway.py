@@ -126,7 +126,7 @@ class Gateway:
         """The semantic planner over the metadata database's models and the datasources' pools."""
         if self.semantic is not None or not self.settings.metadata_url:
             return self.semantic
-        from sqlgate.planner.semantic import prepare_semantic
+        from sqlgate.planner.semantic import DEFAULT_PLAN_CACHE, prepare_semantic
         from sqlgate.sources.registry import SourceRegistry
 
         s = self.settings
@@ -136,6 +136,8 @@ class Gateway:
             queue_timeout=s.datasource_queue_timeout,
             connect_timeout=s.datasource_connect_timeout,
         )
+        self.sources.wait_observer = self.metrics.slot_waited
+        self.metrics.watch_plan_cache(DEFAULT_PLAN_CACHE)
         handler = functools.partial(prepare_semantic, models=self._model_provider(), sources=self.sources)
         handler.accepts_text_only = True  # type: ignore[attr-defined]  # parses on a plan-cache miss
         return handler
