@@ -91,7 +91,7 @@ class Gateway:
     def _credential_store(self) -> CredentialStore:
         if self._store is not None:
             return self._store
-        return MetastoreCredentialStore(self._metadata_engine())
+        return MetastoreCredentialStore(self._metadata_engine(), self.settings.metadata_url)
 
     def _metadata_engine(self) -> Any:
         if self.engine is None:
@@ -257,6 +257,9 @@ class Gateway:
             await self.server.shutdown(timeout)
         if self.authenticator is not None:
             await self.authenticator.close()
+            store_close = getattr(self.authenticator.store, "aclose", None)
+            if store_close is not None and self._store is None:
+                await store_close()
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
         self.metrics.stop()
