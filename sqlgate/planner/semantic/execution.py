@@ -140,9 +140,9 @@ class SemanticExecution(Execution):
         self._closed = False
         self._count = 0
 
-    async def _open(self) -> None:
+    async def _open(self, max_rows: int = 0) -> None:
         passthrough = getattr(self.source, "supports_passthrough", False) and self._passthrough_possible()
-        if passthrough and await self._open_passthrough():
+        if passthrough and await self._open_passthrough(one_shot=max_rows == 0):
             return
         cursor = await self.source.open_cursor(self.sql, self.values, timeout=self.timeout)
         self._cursor = cursor
@@ -171,13 +171,20 @@ class SemanticExecution(Execution):
             return False
         return not (oids_ & _FLOATS and codec.extra_float_digits < 1)
 
-    async def _open_passthrough(self) -> bool:
+    async def _open_passthrough(self, *, one_shot: bool) -> bool:
         """Start the query on the DataRow pass-through path; False when its result columns need a
-        conversion that only the decoding path can do (binary values of a type we cannot decode)."""
+        conversion that only the decoding path can do (binary values of a type we cannot decode).
+        ``one_shot`` when the first fetch wants every row (no Execute row limit): the whole result is
+        asked for at once and streams under TCP flow control."""
         count = len(self.plan.columns)
         formats = expand_formats(self.result_formats, count)
         cursor = await self.source.open_passthrough(  # type: ignore[attr-defined]
-            self.sql, self.values, result_formats=formats, timeout=self.timeout, batch_rows=PASSTHROUGH_ROWS
+            self.sql,
+            self.values,
+            result_formats=formats,
+            timeout=self.timeout,
+            batch_rows=PASSTHROUGH_ROWS,
+            one_shot=one_shot,
         )
         if len(cursor.fields) != count:
             await cursor.close()
@@ -253,7 +260,7 @@ class SemanticExecution(Execution):
         if self._done:
             return RowBatch(rows=[], count=0), True
         if self._cursor is None:
-            await self._open()
+            await self._open(max_rows)
         if self._chunks is not None:
             return await self._fetch_passthrough(max_rows)
         rows: list[tuple[Any, ...]] = []
