@@ -34,11 +34,7 @@ if TYPE_CHECKING:
 def visible_members(ctx: SecurityContext) -> frozenset[str] | None:
     """The members a session may see: None for all (owner/admin), else its access list's (empty
     without an access list)."""
-    if ctx.unrestricted:
-        return None
-    if ctx.access_list is None:
-        return frozenset()
-    return ctx.access_list.allowed
+    return ctx.visible_members
 
 
 class CatalogHandler:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from sqlgate.errors import PgError
+from sqlgate.planner.semantic.access import check_access, check_datasource_access
 from sqlgate.planner.semantic.execution import SemanticExecution, SemanticStatement
 from sqlgate.planner.semantic.members import TouchedMembers
 from sqlgate.planner.semantic.plan import (
@@ -68,9 +69,11 @@ async def prepare_semantic(
     ``tree`` is the statement parsed with ``read="postgres"``; ``sql`` its text (the plan-cache fast
     path). The planner takes ``tree`` over and may change it (copy it first to keep it). Does not
     touch the datasource. Raises :class:`~sqlgate.errors.PgError` (42P01, 42703, 42803, 0A000, 42501
-    for ``__user`` filters, F0000 for model problems …).
+    for ``__user`` and for members or cubes the session's access list does not allow, F0000 for model
+    problems …).
     """
     ctx = session.ctx
+    check_datasource_access(ctx)  # before the model is even loaded
     try:
         model = await models.get(ctx)
     except ModelError as exc:
@@ -87,5 +90,7 @@ async def prepare_semantic(
         param_oids=param_oids,
         cache=plan_cache,
         consume=True,
+        visible=ctx.visible_members,
     )
+    check_access(plan.touched, ctx)
     return SemanticStatement(sql, plan, source, convert_lifted(plan, lifted))

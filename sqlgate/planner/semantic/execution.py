@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlgate.errors import INTERNAL_ERROR, UNDEFINED_PARAMETER, PgError
 from sqlgate.planner.api import AuditInfo, BoundParams, Execution, PreparedStatement, RowBatch
+from sqlgate.planner.semantic.access import check_access
 from sqlgate.planner.semantic.members import TouchedMembers
 from sqlgate.planner.semantic.params import convert
 from sqlgate.planner.semantic.plan import SemanticPlan
@@ -68,6 +69,9 @@ class SemanticStatement(PreparedStatement):
     async def execute(
         self, session: Session, params: BoundParams, result_formats: Sequence[int]
     ) -> SemanticExecution:
+        # Again at every execution: a prepared statement outlives access-list changes, and the
+        # session's context is refreshed (docs/security.md); a set look-up, no I/O.
+        check_access(self.plan.touched, session.ctx)
         values = self.bind(params)
         sql = self.plan.sql_for(values)
         return SemanticExecution(self.source, self.plan, values, timeout=statement_timeout(session), sql=sql)

@@ -10,8 +10,11 @@ must allow.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from sqlgate.semantic.model import CompiledModel
 
 Usage = Literal[
     "select",
@@ -34,7 +37,11 @@ class TouchedMembers:
     tables: frozenset[str]  # cubes and views named in FROM (model spelling)
     cubes: frozenset[str]  # every cube whose table is read: FROM, join paths, views' cubes
     usages: Mapping[str, frozenset[str]]  # full member name -> usages
-    user_column: bool = False  # the query selects __user
+    user_column: bool = False  # the query selects __user (through SELECT *)
+    # Members and cubes that are not public (``public: false`` members, members of non-public cubes,
+    # non-public cubes). Clients cannot name them and Synmetrix's access-list editor cannot list
+    # them: they are reached only through the public members that use them (see ``access``).
+    internal: frozenset[str] = frozenset()
 
     @property
     def all(self) -> frozenset[str]:
@@ -60,6 +67,21 @@ class TouchedMembers:
         return TouchedMembers(
             frozenset(tables), frozenset(cubes), {k: frozenset(v) for k, v in usages.items()}, user
         )
+
+    def with_internal(self, model: CompiledModel) -> TouchedMembers:
+        """A copy whose ``internal`` lists what of this is not public in ``model``."""
+        internal: set[str] = set()
+        for name in self.usages:
+            owner = name.split(".", 1)[0]
+            member = model.member(name)
+            relation = model.cubes.get(owner) or model.views.get(owner)
+            if member is None or relation is None or not member.public or not relation.public:
+                internal.add(name)
+        for name in self.tables | self.cubes:
+            relation = model.cubes.get(name) or model.views.get(name)
+            if relation is None or not relation.public:
+                internal.add(name)
+        return replace(self, internal=frozenset(internal))
 
 
 EMPTY = TouchedMembers(frozenset(), frozenset(), {})

@@ -146,13 +146,16 @@ def plan_statement(
     param_oids: Sequence[int] = (),
     cache: PlanCache | None = DEFAULT_PLAN_CACHE,
     consume: bool = False,
+    visible: frozenset[str] | None = None,
 ) -> tuple[SemanticPlan, list[LiftedLiteral]]:
     """Plan ``tree`` (parsed from ``sql`` with read="postgres") against ``model`` for one datasource.
 
     Returns the plan and the literals lifted out of this statement (bound at execution). With
     ``consume`` the planner may change ``tree`` instead of copying it (cheaper for big statements).
+    ``visible`` is the session's access list (None: unrestricted): ``SELECT *`` expands to those
+    members only, so it is part of the cache key. Access is checked on the plan's ``touched``.
     """
-    base = (model_key(model), dialect, paramstyle, tuple(param_oids))
+    base = (model_key(model), dialect, paramstyle, tuple(param_oids), visible)
     exact_key = (*base, "text", sql)
     if cache is not None and sql:
         hit = cache.get(exact_key)
@@ -170,7 +173,7 @@ def plan_statement(
     if plan is None:
         if normalised is None:
             normalised, lifted = lift_literals(tree, liftable, copy=not consume)
-        plan = _plan(normalised, model, dialect, paramstyle, param_oids)
+        plan = _plan(normalised, model, dialect, paramstyle, param_oids, visible)
         if cache is not None:
             cache.put(key, plan)
     if cache is not None and sql:
@@ -179,9 +182,14 @@ def plan_statement(
 
 
 def _plan(
-    tree: exp.Expression, model: CompiledModel, dialect: str, paramstyle: str, param_oids: Sequence[int]
+    tree: exp.Expression,
+    model: CompiledModel,
+    dialect: str,
+    paramstyle: str,
+    param_oids: Sequence[int],
+    visible: frozenset[str] | None = None,
 ) -> SemanticPlan:
-    ctx = PlanContext(model=model, dialect=dialect, param_oids=param_oids)
+    ctx = PlanContext(model=model, dialect=dialect, param_oids=param_oids, visible=visible)
     planned = StatementPlanner(ctx).plan(tree)
     _internal_output_names(planned.tree)
     slots = SlotTable()
@@ -209,7 +217,7 @@ def _plan(
         slots=ordered,
         columns=columns,
         param_oids=tuple(reported),
-        touched=TouchedMembers.merge(ctx.touched),
+        touched=TouchedMembers.merge(ctx.touched).with_internal(model),
         dialect=dialect,
         paramstyle=paramstyle,
         integral_sql=integral_text,
