@@ -214,6 +214,7 @@ class Gateway:
             executor=self._executor,
             scram_iterations=s.scram_iterations,
             upgrade_legacy=s.upgrade_legacy_passwords,
+            context_refresh_seconds=s.access_refresh_seconds,
         )
         self.planner = CorePlanner(semantic=self._semantic_handler(), catalog=self._catalog_handler())
         audit = None

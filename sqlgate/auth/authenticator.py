@@ -32,6 +32,7 @@ from sqlgate.auth.context import SecurityContext
 from sqlgate.auth.guards import FailureThrottle, SuccessCache
 from sqlgate.auth.login import build_security_context
 from sqlgate.auth.passwords import bcrypt_cost, hash_password, is_bcrypt_hash, verify_password
+from sqlgate.auth.refresh import ContextRefresher
 from sqlgate.auth.scram import SCRAM_SHA_256, SCRAM_SHA_256_PLUS, ScramExchange, ScramFailed, mock_verifier
 from sqlgate.auth.store import CredentialStore
 from sqlgate.auth.verifier import DEFAULT_ITERATIONS, ScramVerifier, make_verifier, parse_verifier
@@ -113,8 +114,11 @@ class Authenticator:
         executor: Executor | None = None,
         scram_iterations: int = DEFAULT_ITERATIONS,
         upgrade_legacy: bool = True,
+        context_refresh_seconds: float = 5.0,
     ) -> None:
         self.store = store
+        # Open sessions follow role/access-list changes and revocations (see auth.refresh).
+        self.contexts = ContextRefresher(store, context_refresh_seconds)
         self.allow_cleartext = allow_cleartext
         self.password_method = password_method
         self.throttle = throttle or FailureThrottle()
@@ -188,9 +192,11 @@ class Authenticator:
         assert login is not None
         self.throttle.succeeded(client.address, username)
         try:
-            return build_security_context(login)
+            ctx = build_security_context(login)
         except PgError as exc:
             raise AuthenticationFailed(exc.sqlstate, exc.message, "not_team_member", hint=exc.hint) from None
+        self.contexts.seen(ctx)
+        return ctx
 
     async def _verifier_for(self, login: LoginRecord | None) -> ScramVerifier | None:
         if login is None:

@@ -33,9 +33,9 @@ NO_DATASOURCE_ACCESS = "no access to the datasource"
 
 # How a member is reported when the client did not name it itself.
 _INDIRECT = {
-    "dependency": "used by a calculated member",
     "join": "used by a join",
     "view_source": "behind a view member",
+    "dependency": "used by a calculated member",
 }
 _DIRECT = frozenset({"select", "where", "having", "order", "group", "time_dimension", "segment"})
 

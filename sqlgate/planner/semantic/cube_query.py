@@ -216,6 +216,12 @@ class CubeQuery:
         self.ctx.touched.append(self.recorder.freeze())
         return query
 
+    def record_members(self) -> None:
+        """Record the members this SELECT names without building it (access checks of a query that
+        is merged into the query around it, whose unused columns would otherwise go unseen)."""
+        self._analyse()
+        self.ctx.touched.append(self.recorder.freeze())
+
     def _analyse(self) -> _Analysis:
         select = self.select
         unsupported = [k for k, v in select.args.items() if v and k not in SUPPORTED_SELECT_CLAUSES]

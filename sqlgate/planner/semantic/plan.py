@@ -173,7 +173,7 @@ def plan_statement(
     if plan is None:
         if normalised is None:
             normalised, lifted = lift_literals(tree, liftable, copy=not consume)
-        plan = _plan(normalised, model, dialect, paramstyle, param_oids, visible)
+        plan = _plan(normalised, model, dialect, paramstyle, param_oids, visible=visible)
         if cache is not None:
             cache.put(key, plan)
     if cache is not None and sql:
@@ -187,6 +187,7 @@ def _plan(
     dialect: str,
     paramstyle: str,
     param_oids: Sequence[int],
+    *,
     visible: frozenset[str] | None = None,
 ) -> SemanticPlan:
     ctx = PlanContext(model=model, dialect=dialect, param_oids=param_oids, visible=visible)

@@ -364,6 +364,7 @@ class StatementPlanner:
             return None
         if not isinstance(inner, exp.Select) or not self._simple_projection(inner, scope):
             return None
+        self._record_inner(inner, scope)
         outputs: dict[str, exp.Expression] = {}
         star = False
         for expression in inner.expressions:
@@ -433,6 +434,17 @@ class StatementPlanner:
                 condition = exp.and_(exp.Paren(this=condition), exp.Paren(this=outer_where.this))
             merged.set("where", exp.Where(this=condition))
         return merged
+
+    def _record_inner(self, inner: exp.Select, scope: Scope) -> None:
+        """Every member the merged subquery names is touched, even those the outer query drops."""
+        tables = self._cube_tables(self._from_items(inner), scope)
+        assert tables is not None
+        previous = self.ctx.plan_nested
+        self.ctx.plan_nested = self._nested(scope)
+        try:
+            CubeQuery(self.ctx, inner.copy(), tables).record_members()
+        finally:
+            self.ctx.plan_nested = previous
 
     def _simple_projection(self, inner: exp.Select, scope: Scope) -> bool:
         if inner.args.get("with_") or inner.args.get("distinct") or inner.args.get("group"):
