@@ -67,7 +67,12 @@ async def secure(pg_server: PgServer, metadata_template: str, dataset: Any) -> A
                     )
                     setup.credentials[(user, db_type)] = (issued["username"], issued["password"])
             gateway = Gateway(
-                make_settings(metadata_url=metadata_url, log_queries=False, access_refresh_seconds=0.5)
+                make_settings(
+                    metadata_url=metadata_url,
+                    log_queries=False,
+                    access_refresh_seconds=0.5,
+                    catalog_statement_timeout=1.0,
+                )
             )
             await gateway.start()
             setup.gateway = gateway

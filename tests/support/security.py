@@ -154,6 +154,21 @@ class SecureSetup:
 
 # ---------------------------------------------------------------------------------- PostgreSQL
 
+# A table of the datasource that no model describes, readable by the gateway's login: the attack
+# corpus tries to reach it.
+SECRETS_DDL = "secrets (id integer, secret_value varchar(100))"
+SECRETS_ROW = "secrets VALUES (1, 'sgatk-secret-value')"
+
+
+async def _add_secrets_table(url: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(f"CREATE TABLE {SECRETS_DDL}; INSERT INTO {SECRETS_ROW}")
+    finally:
+        await conn.close()
+
 
 @asynccontextmanager
 async def postgres_datasource(server: PgServer, dataset: Any) -> AsyncIterator[Datasource]:
@@ -167,6 +182,7 @@ async def postgres_datasource(server: PgServer, dataset: Any) -> AsyncIterator[D
     admin = await asyncpg.connect(server.url)
     try:
         await load_postgres(url, dataset)
+        await _add_secrets_table(url)
         await admin.execute(f"CREATE ROLE {login} LOGIN PASSWORD '{password}'")
         await admin.execute(f"ALTER ROLE {login} IN DATABASE \"{name}\" SET log_statement = 'all'")
         db = await asyncpg.connect(url)
@@ -296,6 +312,8 @@ async def mysql_datasource(admin_url: str, dataset: Any) -> AsyncIterator[Dataso
     conn = await asyncmy.connect(**args, autocommit=True)
     try:
         async with conn.cursor() as cur:
+            await cur.execute(f"CREATE TABLE `{name}`.{SECRETS_DDL}")
+            await cur.execute(f"INSERT INTO `{name}`.{SECRETS_ROW}")
             await cur.execute(f"CREATE USER '{login}'@'%' IDENTIFIED BY '{password}'")
             await cur.execute(f"CREATE USER '{login}'@'localhost' IDENTIFIED BY '{password}'")
             await cur.execute(f"GRANT SELECT ON `{name}`.* TO '{login}'@'%'")
@@ -345,25 +363,20 @@ async def mysql_statements(admin_url: str, since: Any, login: str) -> list[tuple
     try:
         async with conn.cursor() as cur:
             await cur.execute(
-                "SELECT thread_id FROM mysql.general_log WHERE event_time >= %s AND command_type = 'Connect'"
-                " AND CONVERT(argument USING utf8mb4) LIKE %s",
-                (since, f"{login}@%"),
+                "SELECT DISTINCT thread_id FROM mysql.general_log WHERE event_time >= %s"
+                " AND (user_host LIKE %s OR (command_type = 'Connect'"
+                " AND CONVERT(argument USING utf8mb4) LIKE %s))",
+                (since, f"{login}[%", f"{login}@%"),
             )
-            threads = {row[0] for row in await cur.fetchall()}
+            threads = [row[0] for row in await cur.fetchall()]
+            if not threads:
+                return []
+            marks = ", ".join(["%s"] * len(threads))
             await cur.execute(
-                "SELECT thread_id, command_type, CONVERT(argument USING utf8mb4) FROM mysql.general_log"
-                " WHERE event_time >= %s AND user_host LIKE %s",
-                (since, f"{login}[%"),
+                "SELECT command_type, CONVERT(argument USING utf8mb4) FROM mysql.general_log"
+                f" WHERE event_time >= %s AND thread_id IN ({marks}) ORDER BY event_time",
+                (since, *threads),
             )
-            rows = await cur.fetchall()
-            await cur.execute(
-                "SELECT thread_id, command_type, CONVERT(argument USING utf8mb4) FROM mysql.general_log"
-                " WHERE event_time >= %s",
-                (since,),
-            )
-            every = await cur.fetchall()
+            return [(str(c), str(a)) for c, a in await cur.fetchall()]
     finally:
         await conn.ensure_closed()
-    by_user = {(t, c, a) for t, c, a in rows}
-    by_thread = {(t, c, a) for t, c, a in every if t in threads}
-    return [(c, a) for _, c, a in sorted(by_user | by_thread, key=lambda r: (r[0], r[2]))]

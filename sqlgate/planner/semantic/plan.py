@@ -39,6 +39,7 @@ from sqlgate.planner.semantic.params import (
     shape_key,
 )
 from sqlgate.planner.semantic.statement import StatementPlanner
+from sqlgate.planner.semantic.strings import plain_strings
 from sqlgate.semantic.model import CompiledModel
 
 
@@ -161,6 +162,7 @@ def plan_statement(
         hit = cache.get(exact_key)
         if hit is not None:
             return hit
+    tree = plain_strings(tree, copy=not consume)
     liftable = find_liftable(tree)
     lifted = [value for _, _, value in liftable]
     normalised: exp.Expression | None = None
@@ -197,7 +199,9 @@ def _plan(
     final = _bind_parameters(planned.tree, slots, dialect, ctx.param_types)
     final = dialects.finish_tree(final, dialect)
     try:
-        text = final.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE)
+        # comments=False: sqlglot keeps the client's comments on the nodes they follow, and no client
+        # text may reach a datasource (DESIGN invariant 1), not even inside a comment.
+        text = final.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE, comments=False)
     except UnsupportedError as exc:
         raise PgError(FEATURE_NOT_SUPPORTED, f"not supported by the {dialect} datasource: {exc}") from None
     integral_text = _integral_variant(text, slots, dialect)
