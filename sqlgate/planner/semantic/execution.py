@@ -46,6 +46,7 @@ class SemanticStatement(PreparedStatement):
     def audit(self) -> AuditInfo:
         touched = self.plan.touched
         query = {
+            **touched.cube_query(),
             "tables": sorted(touched.tables),
             "cubes": sorted(touched.cubes),
             "members": {name: sorted(kinds) for name, kinds in sorted(touched.usages.items())},
