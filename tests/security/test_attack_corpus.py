@@ -1,7 +1,7 @@
 """The attack corpus (tests/security/attacks.yaml) through a real gateway against PostgreSQL and
 MariaDB datasources, and the datasources' own statement logs checked afterwards (issue 6 item 2).
 
-The corpus runs once per datasource while the datasource logs the gateway login's statements; then
+The corpus runs once per datasource and protocol (simple; extended with binary results) while the datasource logs the gateway login's statements; then
 one test per entry checks its outcome, and one test per datasource checks that every statement the
 datasource received is one the planner generated: a single read-only query over the model's tables,
 with no attack text in it except as a (bound or escaped) value.
@@ -21,6 +21,7 @@ import sqlglot
 import yaml
 from sqlglot import exp
 
+from sqlgate.planner.lexer import split_statements
 from tests.support.dataset import mysql_connect_args
 from tests.support.direct_sources import MySQLDirect
 from tests.support.security import (
@@ -40,6 +41,7 @@ DB_TYPES = ("POSTGRES", "MYSQL")
 # The datasource tables the models read (sql_table of every cube).
 MODEL_TABLES = frozenset({"orders", "users", "line_items", "products"})
 ENTRY_TIMEOUT = 60.0
+PROTOCOLS = ("simple", "extended")
 
 
 @dataclass(frozen=True)
@@ -90,20 +92,24 @@ class Outcome:
 
 @dataclass
 class Run:
-    outcomes: dict[tuple[str, str], Outcome] = field(default_factory=dict)
+    outcomes: dict[tuple[str, str, str], Outcome] = field(default_factory=dict)
     expected: dict[tuple[str, str], list[tuple[Any, ...]]] = field(default_factory=dict)
     statements: dict[str, list[str]] = field(default_factory=dict)  # db_type -> logged statements
     # MariaDB with NO_BACKSLASH_ESCAPES (a server default here): backslashes in strings are literal
     mysql_literal_backslashes: bool = False
 
 
-async def run_attack(secure: SecureSetup, attack: Attack, db_type: str) -> Outcome:
+async def run_attack(secure: SecureSetup, attack: Attack, db_type: str, protocol: str) -> Outcome:
     conn = await psycopg.AsyncConnection.connect(secure.dsn(attack.user, db_type), autocommit=True)
     try:
         for statement in attack.setup:
             await conn.execute(statement)
         try:
-            cur = await conn.execute(attack.sql)
+            if protocol == "simple":
+                cur = await conn.execute(attack.sql)
+            else:  # Parse/Bind/Describe/Execute/Sync with binary results
+                cur = conn.cursor(binary=True)
+                await cur.execute(attack.sql)
             rows = list(await cur.fetchall()) if cur.description is not None else []
             outcome = Outcome(rows=rows)
         except psycopg.Error as exc:
@@ -136,11 +142,13 @@ async def attack_run(secure: SecureSetup) -> AsyncIterator[Run]:
     async with mysql_general_log(secure.mysql.admin_url) as since_mysql:
         for db_type in DB_TYPES:
             for attack in CORPUS:
-                try:
-                    outcome = await asyncio.wait_for(run_attack(secure, attack, db_type), ENTRY_TIMEOUT)
-                except TimeoutError:
-                    outcome = Outcome(sqlstate="timeout", message=f"no answer within {ENTRY_TIMEOUT}s")
-                run.outcomes[(attack.name, db_type)] = outcome
+                for protocol in PROTOCOLS:
+                    try:
+                        work = run_attack(secure, attack, db_type, protocol)
+                        outcome = await asyncio.wait_for(work, ENTRY_TIMEOUT)
+                    except TimeoutError:
+                        outcome = Outcome(sqlstate="timeout", message=f"no answer within {ENTRY_TIMEOUT}s")
+                    run.outcomes[(attack.name, db_type, protocol)] = outcome
         mysql_log = await mysql_statements(secure.mysql.admin_url, since_mysql, secure.mysql.login)
     mode = await oracle_rows(secure, "MYSQL", "SELECT @@global.sql_mode")
     run.mysql_literal_backslashes = "NO_BACKSLASH_ESCAPES" in str(mode[0][0])
@@ -158,12 +166,15 @@ async def attack_run(secure: SecureSetup) -> AsyncIterator[Run]:
     yield run
 
 
+@pytest.mark.parametrize("protocol", PROTOCOLS)
 @pytest.mark.parametrize("db_type", DB_TYPES)
 @pytest.mark.parametrize("attack", CORPUS, ids=lambda a: a.name)
-def test_attack(attack: Attack, db_type: str, attack_run: Run) -> None:
-    got = attack_run.outcomes[(attack.name, db_type)]
+def test_attack(attack: Attack, db_type: str, protocol: str, attack_run: Run) -> None:
+    got = attack_run.outcomes[(attack.name, db_type, protocol)]
     wanted_error = attack.expected_error(db_type)
-    label = f"{attack.name} on {db_type}: {attack.sql}"
+    if protocol == "extended" and len(split_statements(attack.sql)) > 1:
+        wanted_error = "42601"  # "cannot insert multiple commands into a prepared statement"
+    label = f"{attack.name} on {db_type} ({protocol}): {attack.sql}"
     if wanted_error is not None:
         assert got.sqlstate == wanted_error, f"{label}\n got {got.sqlstate or got.rows!r}: {got.message}"
         if attack.message:
@@ -199,10 +210,10 @@ def _driver_statement(statement: str) -> bool:
 def test_no_client_text_reached_the_datasource(db_type: str, attack_run: Run) -> None:
     dialect = {"POSTGRES": "postgres", "MYSQL": "mysql"}[db_type]
     statements = attack_run.statements[db_type]
-    answered = [a for a in CORPUS if attack_run.outcomes[(a.name, db_type)].sqlstate is None]
+    answered = [a for a in CORPUS if attack_run.outcomes[(a.name, db_type, "simple")].sqlstate is None]
     queries = [s for s in statements if not _driver_statement(s)]
     # The log is real: the answered attacks that query cubes show up in it.
-    assert len(queries) >= len([a for a in answered if "FROM orders" in a.sql]) > 0, statements[:20]
+    assert len(queries) >= 2 * len([a for a in answered if "FROM orders" in a.sql]) > 0, statements[:20]
     for statement in statements:
         if _driver_statement(statement):
             assert MARKER not in statement.lower(), statement
