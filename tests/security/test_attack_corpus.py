@@ -1,10 +1,11 @@
 """The attack corpus (tests/security/attacks.yaml) through a real gateway against PostgreSQL and
 MariaDB datasources, and the datasources' own statement logs checked afterwards (issue 6 item 2).
 
-The corpus runs once per datasource and protocol (simple; extended with binary results) while the datasource logs the gateway login's statements; then
-one test per entry checks its outcome, and one test per datasource checks that every statement the
-datasource received is one the planner generated: a single read-only query over the model's tables,
-with no attack text in it except as a (bound or escaped) value.
+The corpus runs once per datasource and protocol (simple; extended with binary results) while the
+datasource logs the gateway login's statements; then one test per entry checks its outcome, and one
+test per datasource checks that every statement the datasource received is one the planner
+generated: a single read-only query over the model's tables, with no attack text in it except as a
+(bound or escaped) value.
 """
 
 from __future__ import annotations

@@ -81,11 +81,12 @@ class TouchedMembers:
             if member is not None:
                 time = member.kind == "dimension" and member.type == "time"
                 kinds[name] = "time" if time else member.kind
-            if member is None or relation is None or not member.public or not relation.public:
+            # Fail closed: a name the model does not resolve is never exempt.
+            if member is not None and relation is not None and not (member.public and relation.public):
                 internal.add(name)
         for name in self.tables | self.cubes:
             relation = model.cubes.get(name) or model.views.get(name)
-            if relation is None or not relation.public:
+            if relation is not None and not relation.public:
                 internal.add(name)
         return replace(self, internal=frozenset(internal), kinds=kinds)
 
