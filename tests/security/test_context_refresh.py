@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import psycopg
 import pytest
@@ -170,3 +171,52 @@ async def test_removed_team_member_sessions_end(secure: SecureSetup) -> None:
         await conn.close()
     with pytest.raises(psycopg.OperationalError, match="not a member of the team"):
         await psycopg.AsyncConnection.connect(dsn)
+
+
+async def test_editing_the_access_list_itself_reaches_open_sessions(secure: SecureSetup) -> None:
+    """Synmetrix's UI edits ``access_lists.config`` in place (through Hasura): that reaches open
+    sessions too."""
+    import json
+
+    import asyncpg
+
+    from tests.support.security import ACCESS_LISTS
+
+    team, user = secure.team_id, USERS["changer"]
+    await admin.update_member(secure.engine, team=team, user=user, role="member", access_list="limited")
+    statement = "SELECT MEASURE(total_discount) FROM orders"
+    wider = {name: dict(members) for name, members in ACCESS_LISTS["limited"].items()}
+    wider["orders"] = {**wider["orders"], "measures": [*wider["orders"]["measures"], "orders.avg_discount"]}
+    narrower = {"users": ACCESS_LISTS["limited"]["users"]}
+
+    async def set_config(cubes: dict[str, Any]) -> None:
+        config = {"datasources": {ds: {"cubes": cubes} for ds in secure.datasources.values()}}
+        db = await asyncpg.connect(secure.metadata_url)
+        try:
+            await db.execute(
+                "UPDATE public.access_lists SET config = $1::jsonb"
+                " WHERE name = 'limited' AND team_id = $2::uuid",
+                json.dumps(config),
+                team,
+            )
+        finally:
+            await db.close()
+
+    async with await secure.connect("changer") as conn:
+        assert await outcome(conn, statement) == "ok"
+        try:
+            await set_config(narrower)
+
+            async def narrowed() -> bool:
+                return await outcome(conn, statement) == "42501"
+
+            await eventually(narrowed, "orders removed from the edited access list")
+            assert await outcome(conn, "SELECT MEASURE(avg_discount) FROM orders") == "42501"
+            await set_config(wider)
+
+            async def widened() -> bool:
+                return await outcome(conn, "SELECT MEASURE(avg_discount) FROM orders") == "ok"
+
+            await eventually(widened, "avg_discount added to the edited access list")
+        finally:
+            await set_config(ACCESS_LISTS["limited"])
