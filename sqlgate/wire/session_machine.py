@@ -426,7 +426,7 @@ class SessionMachine:
                 self.session.ctx,
                 sql=sql,
                 kind=kind,
-                audit=statement.audit() if statement is not None else None,
+                audit=statement.audit() if statement is not None else getattr(exc, "audit", None),
                 started=datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=seconds),
                 seconds=seconds,
                 planning_seconds=planning,

@@ -114,7 +114,11 @@ async def test_answered_failed_and_refused_queries_are_logged_without_secrets(se
         refused = by_sql[statements[key]]
         assert [e["event"] for e in refused["events"]] == ["Load Request", "Cube SQL Error"], key
         assert event(refused, "Cube SQL Error")["error"].startswith(sqlstate), key
-    assert "orders.avg_discount" in event(by_sql[statements["access_refused"]], "Cube SQL Error")["error"]
+    refused_error = event(by_sql[statements["access_refused"]], "Cube SQL Error")
+    assert "orders.avg_discount" in refused_error["error"]
+    # A statement refused after planning records what it tried to read (and no generated SQL).
+    assert json.loads(refused_error["query"])["measures"] == ["orders.avg_discount"]
+    assert refused_error["query_sql"] is None
     _assert_no_secrets(requests, secure)
 
 

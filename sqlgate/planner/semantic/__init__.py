@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from sqlgate.errors import PgError
+from sqlgate.planner.api import AuditInfo
 from sqlgate.planner.semantic.access import check_access, check_datasource_access
-from sqlgate.planner.semantic.execution import SemanticExecution, SemanticStatement
+from sqlgate.planner.semantic.execution import SemanticExecution, SemanticStatement, audit_query
 from sqlgate.planner.semantic.members import TouchedMembers
 from sqlgate.planner.semantic.plan import (
     DEFAULT_PLAN_CACHE,
@@ -92,5 +93,9 @@ async def prepare_semantic(
         consume=True,
         visible=ctx.visible_members,
     )
-    check_access(plan.touched, ctx)
+    try:
+        check_access(plan.touched, ctx)
+    except PgError as exc:
+        exc.audit = AuditInfo(audit_query(plan.touched))  # the log shows what was attempted
+        raise
     return SemanticStatement(sql, plan, source, convert_lifted(plan, lifted))

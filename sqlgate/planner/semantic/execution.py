@@ -20,6 +20,16 @@ if TYPE_CHECKING:
 BATCH_ROWS = 1000
 
 
+def audit_query(touched: TouchedMembers) -> dict[str, Any]:
+    """The semantic query the query log records: Cube REST keys, tables, cubes, member usages."""
+    return {
+        **touched.cube_query(),
+        "tables": sorted(touched.tables),
+        "cubes": sorted(touched.cubes),
+        "members": {name: sorted(kinds) for name, kinds in sorted(touched.usages.items())},
+    }
+
+
 class SemanticStatement(PreparedStatement):
     """A planned semantic query: Describe reads ``param_oids``/``columns``; Bind runs it."""
 
@@ -44,14 +54,7 @@ class SemanticStatement(PreparedStatement):
         return self.plan.sql
 
     def audit(self) -> AuditInfo:
-        touched = self.plan.touched
-        query = {
-            **touched.cube_query(),
-            "tables": sorted(touched.tables),
-            "cubes": sorted(touched.cubes),
-            "members": {name: sorted(kinds) for name, kinds in sorted(touched.usages.items())},
-        }
-        return AuditInfo(query, self.plan.sql)
+        return AuditInfo(audit_query(self.plan.touched), self.plan.sql)
 
     def bind(self, params: BoundParams | Sequence[Any]) -> list[Any]:
         """The values for the plan's placeholders, converted to their bound types."""
