@@ -71,7 +71,7 @@ async def secure(pg_server: PgServer, metadata_template: str, dataset: Any) -> A
                     metadata_url=metadata_url,
                     log_queries=False,
                     access_refresh_seconds=0.5,
-                    catalog_statement_timeout=1.0,
+                    catalog_statement_timeout=2.0,
                 )
             )
             await gateway.start()
