@@ -152,6 +152,7 @@ class Authenticator:
 
     async def close(self) -> None:
         await self.wait_upgrades()
+        await self.contexts.close()
         if self._own_executor and self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None

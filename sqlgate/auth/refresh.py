@@ -13,7 +13,8 @@ Outcomes of a re-read:
 * the credential is gone (revoked), was re-issued under the same name (another id), or its user is no
   longer a member of the datasource's team → FATAL 28000, the connection ends;
 * the metadata database cannot be reached → the session keeps its context (a warning is logged)
-  and the next look-up waits another ``interval``.
+  and the next look-up waits another ``interval``; a re-read slower than ``max_wait`` (1 s) goes on
+  in the background while statements run with the context they have.
 """
 
 from __future__ import annotations
@@ -56,13 +57,15 @@ class ContextRefresher:
         *,
         clock: Callable[[], float] = time.monotonic,
         max_entries: int = 100_000,
+        max_wait: float = 1.0,
     ) -> None:
         self.store = store
         self.interval = interval
+        self.max_wait = max_wait
         self._clock = clock
         self._max_entries = max_entries
         self._entries: dict[str, _Entry] = {}
-        self._inflight: dict[str, asyncio.Future[_Entry]] = {}
+        self._inflight: dict[str, asyncio.Future[_Entry]] = {}  # running re-reads by username
 
     def seen(self, ctx: SecurityContext) -> None:
         """Record a context just built by a login (it is current now)."""
@@ -75,7 +78,9 @@ class ContextRefresher:
             return ctx
         entry = self._entries.get(ctx.username)
         if entry is None or self._clock() - entry.checked_at >= self.interval:
-            entry = await self._reload(ctx)
+            entry = await self._reload(ctx) or entry
+            if entry is None:
+                return ctx  # the first read is still running (metadata database slow): go on
         if entry.ctx is None:
             raise CredentialRevoked(entry.reason)
         fresh = entry.ctx
@@ -88,24 +93,34 @@ class ContextRefresher:
             return ctx
         return fresh
 
-    async def _reload(self, ctx: SecurityContext) -> _Entry:
+    async def _reload(self, ctx: SecurityContext) -> _Entry | None:
+        """Start (or join) the re-read of ``ctx``'s credential and wait for it at most ``max_wait``
+        seconds; None when it has not finished by then (it goes on in the background, and the
+        statement runs with the context it has: a slow metadata database never stalls queries)."""
         username = ctx.username
-        pending = self._inflight.get(username)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        future: asyncio.Future[_Entry] = asyncio.get_running_loop().create_future()
-        self._inflight[username] = future
-        try:
-            entry = await self._read(ctx)
-            self._remember(username, entry)
-            future.set_result(entry)
-            return entry
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # retrieved: no "never retrieved" warning when nobody else waits
-            raise
-        finally:
-            self._inflight.pop(username, None)
+        task = self._inflight.get(username)
+        if task is None:
+            task = asyncio.ensure_future(self._read(ctx))
+            self._inflight[username] = task
+            task.add_done_callback(lambda done: self._finished(username, done))
+        done, _ = await asyncio.wait({task}, timeout=self.max_wait)
+        if not done or task.cancelled():
+            return None
+        return task.result()
+
+    async def close(self) -> None:
+        """Stop re-reads still running (gateway shutdown)."""
+        tasks = list(self._inflight.values())
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _finished(self, username: str, task: asyncio.Future[_Entry]) -> None:
+        if self._inflight.get(username) is task:
+            del self._inflight[username]
+        if not task.cancelled() and task.exception() is None:
+            self._remember(username, task.result())
 
     async def _read(self, ctx: SecurityContext) -> _Entry:
         now = self._clock()

@@ -111,3 +111,35 @@ async def test_zero_interval_never_reads() -> None:
     refresher = ContextRefresher(store, 0.0)
     ctx = build_security_context(member())
     assert await refresher.current(ctx) is ctx and store.lookups == 0
+
+
+class GatedStore(InMemoryCredentialStore):
+    """The in-memory credential store whose look-ups wait for a gate (a metadata database that is
+    slow to answer)."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)  # type: ignore[arg-type]
+        self.gate = asyncio.Event()
+
+    async def find_login(self, username: str):  # type: ignore[no-untyped-def]
+        await self.gate.wait()
+        return await super().find_login(username)
+
+
+async def test_a_slow_metadata_database_never_stalls_statements() -> None:
+    clock = Clock()
+    store = GatedStore([member(role="admin")])
+    refresher = ContextRefresher(store, 1.0, clock=clock, max_wait=0.01)
+    ctx = build_security_context(member())
+    refresher.seen(ctx)
+    clock.now += 1.0
+    assert await refresher.current(ctx) is ctx  # the re-read is pending: the statement goes on
+    assert await refresher.current(ctx) is ctx  # joined, still pending
+    store.gate.set()
+    for _ in range(100):
+        fresh = await refresher.current(ctx)
+        if fresh is not ctx:
+            break
+        await asyncio.sleep(0.01)
+    assert fresh.unrestricted
+    await refresher.close()
