@@ -26,6 +26,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     run.add_argument(
         "--keep-db", action="store_true", help="keep (and reuse) the data database sqlgate_bench_data"
     )
+    run.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="record sqlgate with py-spy during its runs (stacks to DIR)",
+    )
     run.add_argument("--json", type=Path, help="write the JSON here instead of bench/results/")
     run.add_argument("--markdown", action="store_true", help="also print the table as Markdown")
     run.add_argument(
@@ -46,6 +52,7 @@ def config_from(args: argparse.Namespace) -> Config:
         "workloads": tuple(w.strip() for w in args.workloads.split(",") if w.strip()),
         "sqlgate_args": list(args.sqlgate_arg),
         "out": args.json,
+        "profile_dir": args.profile,
     }
     if args.rows:
         overrides["rows"] = args.rows

@@ -30,6 +30,7 @@ from bench.clients import IdleClients, run_query
 from bench.generated import InProcessPlanner, direct_sql, one_line, plan_latency
 from bench.metadata import Login, create_metadata, generated_sql_log
 from bench.pgbench import Target, run_pgbench
+from bench.profile import Profiler
 from bench.scrape import scrape_metrics
 from bench.servers import (
     PgBouncer,
@@ -329,6 +330,7 @@ class Harness:
                 )
                 continue
             self.log(f"  {variant.label} {name}")
+            profiler = self._profiler(name, f"{workload}-{variant.label}", self.config.seconds)
             cpu_before, wall_before = cpu_seconds(s.sqlgate.pid) or 0.0, time.perf_counter()
             with RssSampler(s.sqlgate.pid) as rss:
                 result = run_pgbench(
@@ -363,11 +365,22 @@ class Harness:
                 values["sqlgate_cpu_util"] = round(
                     ((cpu_seconds(s.sqlgate.pid) or 0.0) - cpu_before) / wall, 3
                 )
+                if profiler is not None:
+                    values["profile"] = profiler.finish()
             if connect_each:
                 values["connections_per_s"] = round(result.tps, 1)
             if result.error:
                 values["error"] = result.error
             self.results.append(entry(workload, variant.label, name, **values))
+
+    def _profiler(self, target: str, label: str, seconds: float) -> Profiler | None:
+        """A py-spy recording of sqlgate for this run, when ``--profile`` asked for one."""
+        s = self.servers
+        assert s is not None
+        if self.config.profile_dir is None or target != "sqlgate":
+            return None
+        name = re.sub(r"[^a-zA-Z0-9]+", "_", label).strip("_")
+        return Profiler(s.sqlgate.pid, self.config.profile_dir / name, seconds)
 
     def _target_reason(self, workload: str, name: str) -> str:
         s = self.servers
@@ -434,11 +447,17 @@ class Harness:
             runs = []
             start_rss = read_status_kb(s.sqlgate.pid, "VmRSS") or 0
             peak_growth = 0.0
+            profile = None
             try:
                 for _ in range(self.config.stream_repeats):
                     with RssSampler(s.sqlgate.pid, interval=0.02) as rss:
                         runs.append(await asyncio.to_thread(run_query, target, sql))
                     peak_growth = max(peak_growth, (rss.peak_kb - start_rss) / 1024)
+                # With --profile, one more (unmeasured) run under py-spy, as long as a measured one.
+                profiler = self._profiler(name, "c-stream", min(runs[0].seconds, 20))
+                if profiler is not None:
+                    await asyncio.to_thread(run_query, target, sql)
+                    profile = profiler.finish()
             except Exception as exc:
                 self.results.append(entry("c", "1 client", name, clients=1, error=str(exc)))
                 continue
@@ -453,6 +472,8 @@ class Harness:
             if name == "sqlgate":
                 values["sqlgate_rss_growth_mb"] = round(peak_growth, 1)
                 values["sqlgate_peak_rss_mb"] = round((start_rss / 1024) + peak_growth, 1)
+                if profile is not None:
+                    values["profile"] = profile
             self.results.append(entry("c", "1 client", name, **values))
 
     async def run_connect(self) -> None:
