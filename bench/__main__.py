@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 from pathlib import Path
 
@@ -17,7 +18,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     run = sub.add_parser("run", help="run the benchmark and write bench/results/<timestamp>.json")
     run.add_argument("--quick", action="store_true", help="small dataset, 1 s runs (about a minute)")
     run.add_argument("--rows", type=int, help="fact rows (default 1,000,000; quick 20,000)")
-    run.add_argument("--seconds", type=float, help="seconds per pgbench run (default 15; quick 1)")
+    run.add_argument(
+        "--seconds", type=float, help="pgbench seconds per variant and target (default 15; quick 1)"
+    )
+    run.add_argument(
+        "--rounds", type=int, help="targets take turns this many times per variant (default 3; quick 1)"
+    )
     run.add_argument("--clients", help="client counts of workload (a), comma-separated (default 1,16,64)")
     run.add_argument("--idle", type=int, help="idle connections of workload (f) (default 2000)")
     run.add_argument(
@@ -60,6 +66,8 @@ def config_from(args: argparse.Namespace) -> Config:
         overrides["seconds"] = args.seconds
     if args.clients:
         overrides["clients"] = tuple(int(c) for c in args.clients.split(","))
+    if args.rounds:
+        overrides["rounds"] = args.rounds
     if args.idle:
         overrides["idle"] = args.idle
     for w in overrides["workloads"]:  # type: ignore[union-attr]
@@ -82,6 +90,10 @@ def print_report(report: dict, markdown: bool) -> None:
         print(markdown_table(report))
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.command == "show":
@@ -90,6 +102,10 @@ def main(argv: list[str] | None = None) -> int:
         print_report(json.loads(args.path.read_text()), args.markdown)
         return 0
     config = config_from(args)
+    # SIGTERM and SIGINT interrupt at once (pgbench and psql run synchronously); the harness's
+    # clean-up then stops its servers and drops its databases before the process exits.
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     report = asyncio.run(Harness(config).run())
     path = write_json(report, config.out)
     print_report(report, args.markdown)

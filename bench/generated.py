@@ -99,7 +99,10 @@ class InProcessPlanner:
         statement = await self.prepare(sql)
         execution = await statement.execute(self.session, BoundParams.from_values([]), [])
         try:
-            return Generated(execution.sql, statement.generated_sql, tuple(execution.values))
+            sql, values = getattr(execution, "sql", None), getattr(execution, "values", None)
+            if sql is None or values is None:  # the seam moved: say so rather than guess the SQL
+                raise RuntimeError(f"{type(execution).__name__} exposes no .sql/.values to benchmark with")
+            return Generated(sql, statement.generated_sql, tuple(values))
         finally:
             await execution.close()
 

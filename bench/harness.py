@@ -8,13 +8,13 @@ SQL through PgBouncer in transaction mode, pool size = sqlgate's datasource pool
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime
 import json
 import os
 import platform
 import re
 import secrets
+import shutil
 import subprocess
 import time
 import uuid
@@ -69,6 +69,7 @@ class Config:
     lookup_clients: tuple[int, ...] = (16,)
     connect_clients: int = 8
     idle: int = 2000
+    rounds: int = 3  # each pgbench variant: targets take turns this many times (seconds / rounds each)
     stream_repeats: int = 3
     plan_repeats: int = 20
     keep_db: bool = False
@@ -82,7 +83,7 @@ class Config:
     def quick_config(cls, **overrides: Any) -> Config:
         values: dict[str, Any] = dict(
             quick=True, rows=20_000, seconds=1.0, clients=(1, 4), lookup_clients=(4,), connect_clients=2,
-            idle=100, stream_repeats=1, plan_repeats=3,
+            idle=100, stream_repeats=1, plan_repeats=3, rounds=1,
         )  # fmt: skip
         values.update(overrides)
         return cls(**values)
@@ -103,8 +104,10 @@ class Servers:
 
 
 def entry(workload: str, variant: str, target: str, **values: Any) -> dict[str, Any]:
-    """One result row; ``status`` is ok, unavailable (with ``reason``) or failed (with ``error``)."""
+    """One result row; ``status`` is ok, unavailable (with ``reason``) or failed (with ``error``).
+    ``load1`` is the machine's 1-minute load average when the row was recorded (it is shared)."""
     row: dict[str, Any] = {"workload": workload, "variant": variant, "target": target, "status": "ok"}
+    row["load1"] = round(os.getloadavg()[0], 2)
     row.update(values)
     if row.get("error"):
         row["status"] = "failed"
@@ -120,6 +123,7 @@ class Harness:
         self.notes: list[str] = []
         self.meta: dict[str, Any] = {}
         self.servers: Servers | None = None
+        self._cleanups: list[Callable[[], Any]] = []
         self.scripts_dir = Path(os.environ.get("TMPDIR", "/tmp")) / f"sqlgate-bench-{uuid.uuid4().hex[:8]}"
 
     def log(self, text: str) -> None:
@@ -128,14 +132,19 @@ class Harness:
     # ----------------------------------------------------------------------------- set-up / tear-down
 
     async def start(self) -> Servers:
+        """Start everything; each resource registers its own clean-up at once, so a failure or an
+        interrupt half-way leaves nothing behind (see :meth:`stop`)."""
         cfg = self.config
         raise_nofile_limit()  # inherited by sqlgate, PgBouncer and the idle-client process
         pg = Postgres.find()
+        self._cleanups.append(pg.stop)
         self.log(f"PostgreSQL: {pg.origin} ({pg.host}:{pg.port})")
         data_db = dataset.KEPT_DATABASE if cfg.keep_db else f"sqlgate_bench_data_{uuid.uuid4().hex[:10]}"
+        if not cfg.keep_db:
+            self._cleanups.append(lambda: dataset.drop_database(pg, data_db))
         self.log(f"loading {cfg.rows:,} fact rows into {data_db}")
         self.meta["dataset"] = await dataset.load(pg, data_db, cfg.rows, keep=cfg.keep_db)
-        login = await create_metadata(pg, data_db)
+        login = await create_metadata(pg, data_db, self._cleanups)
         role = f"sqlgate_bench_{uuid.uuid4().hex[:8]}"
         role_password = secrets.token_urlsafe(16)
         pgb, pgb_reason = None, PgBouncer.unavailable_reason()
@@ -144,6 +153,7 @@ class Harness:
                 pgb = PgBouncer.start(
                     pg, data_db, user=role, password=role_password, pool_size=SQLGATE_POOL_SIZE
                 )
+                self._cleanups.append(pgb.stop)
                 self.meta["pgbouncer"] = PgBouncer.version()
             except Exception as exc:
                 pgb_reason = f"pgbouncer failed to start: {exc}"
@@ -152,9 +162,14 @@ class Harness:
             self.log(f"PgBouncer unavailable: {pgb_reason}")
         scram_pg, scram_reason = None, None
         if "d" in cfg.workloads:
+            self._cleanups.append(lambda: _drop_role(pg, role))
             scram_pg, scram_reason = await self._scram_server(pg, role, role_password)
+            if scram_pg is not None:
+                self._cleanups.append(scram_pg.stop)
         self.scripts_dir.mkdir(parents=True, exist_ok=True)
+        self._cleanups.append(lambda: shutil.rmtree(self.scripts_dir, ignore_errors=True))
         sqlgate = Sqlgate.start(login.metadata_url, cfg.sqlgate_args, self.scripts_dir / "sqlgate.log")
+        self._cleanups.append(sqlgate.stop)
         self.log(f"sqlgate pid {sqlgate.pid} on port {sqlgate.port} (metrics {sqlgate.metrics_port})")
         self.servers = Servers(
             pg, data_db, login, sqlgate, pgb, pgb_reason, scram_pg, scram_reason, role, role_password
@@ -191,29 +206,15 @@ class Harness:
             return None, f"could not start a SCRAM PostgreSQL cluster: {exc} {detail}".strip()
 
     async def stop(self) -> None:
-        s = self.servers
-        if s is None:
-            return
-        s.sqlgate.stop()
-        if s.pgbouncer is not None:
-            s.pgbouncer.stop()
-        if s.scram_pg is not None:
-            s.scram_pg.stop()
-        with contextlib.suppress(Exception):
-            await dataset.drop_database(s.pg, s.login.metadata_db)
-        if not self.config.keep_db:
-            with contextlib.suppress(Exception):
-                await dataset.drop_database(s.pg, s.data_db)
-        with contextlib.suppress(Exception):
-            conn = await asyncpg.connect(s.pg.url)
+        """Undo :meth:`start`, newest first; every step runs even when another fails."""
+        while self._cleanups:
+            cleanup = self._cleanups.pop()
             try:
-                await conn.execute(f"DROP ROLE IF EXISTS {s.role}")
-            finally:
-                await conn.close()
-        s.pg.stop()
-        import shutil
-
-        shutil.rmtree(self.scripts_dir, ignore_errors=True)
+                result = cleanup()
+                if asyncio.iscoroutine(result):
+                    await result
+            except Exception as exc:
+                self.log(f"clean-up step failed: {exc}")
 
     # ----------------------------------------------------------------------------- targets
 
@@ -240,12 +241,13 @@ class Harness:
     async def run(self) -> dict[str, Any]:
         cfg = self.config
         started = time.time()
-        await self.start()
-        s = self.servers
-        assert s is not None
-        _, params = db_params_from_url(s.pg.url_for(s.data_db))
-        self.planner = InProcessPlanner(dataset.model_yaml(), params)
         try:
+            await self.start()
+            s = self.servers
+            assert s is not None
+            _, params = db_params_from_url(s.pg.url_for(s.data_db))
+            self.planner = InProcessPlanner(dataset.model_yaml(), params)
+            self._cleanups.append(self.planner.close)
             await self.check_generated_sql()
             steps = {
                 "a": self.run_grouped,
@@ -262,7 +264,6 @@ class Harness:
             self.meta["sqlgate_metrics"] = scrape_metrics(metrics_text)
             self.meta["sqlgate_peak_rss_mb"] = round((read_status_kb(s.sqlgate.pid, "VmHWM") or 0) / 1024, 1)
         finally:
-            await self.planner.close()
             await self.stop()
         report = self.report(started)
         return report
@@ -305,73 +306,116 @@ class Harness:
         connect_each: bool = False,
         targets: dict[str, Target | None] | None = None,
     ) -> None:
-        s = self.servers
-        assert s is not None
-        pgb_version = self.meta.get("pgbouncer", "")
+        """Run one variant on every target. The targets take turns, ``rounds`` times, each run
+        ``seconds / rounds`` long, so a burst of load from the machine's other users hits all three
+        alike; each figure is the median over the rounds."""
+        runnable: dict[str, Target] = {}
         for name in TARGETS:
-            if targets is not None and name in targets:
-                target = targets[name]
-                reason = None if target is not None else self._target_reason(workload, name)
-            else:
-                target, reason = self.target(name), self.unavailable(name)
-            if (
-                name == "pgbouncer"
-                and variant.prepared
-                and reason is None
-                and _pgbouncer_lacks_prepared(pgb_version)
-            ):
-                reason = (
-                    f"{pgb_version} in transaction mode does not keep protocol-level prepared statements "
-                    "(max_prepared_statements needs PgBouncer 1.21)"
-                )
-            if reason or target is None:
+            target, reason = self._resolve(workload, name, variant, targets)
+            if target is None:
                 self.results.append(
                     entry(workload, variant.label, name, clients=variant.clients, reason=reason or "n/a")
                 )
-                continue
-            self.log(f"  {variant.label} {name}")
-            profiler = self._profiler(name, f"{workload}-{variant.label}", self.config.seconds)
-            cpu_before, wall_before = cpu_seconds(s.sqlgate.pid) or 0.0, time.perf_counter()
-            with RssSampler(s.sqlgate.pid) as rss:
-                result = run_pgbench(
-                    target,
-                    scripts[name],
-                    clients=variant.clients,
-                    seconds=self.config.seconds,
-                    prepared=variant.prepared,
-                    connect_each=connect_each,
+            else:
+                runnable[name] = target
+        rounds = max(1, self.config.rounds)
+        seconds = max(1.0, self.config.seconds / rounds)
+        runs: dict[str, list[dict[str, Any]]] = {name: [] for name in runnable}
+        for round_number in range(rounds):
+            for name, target in runnable.items():
+                self.log(f"  {variant.label} {name} (round {round_number + 1}/{rounds})")
+                label = f"{workload}-{variant.label}-r{round_number + 1}"
+                runs[name].append(
+                    self._one_pgbench(
+                        name,
+                        target=target,
+                        script=scripts[name],
+                        variant=variant,
+                        seconds=seconds,
+                        connect_each=connect_each,
+                        label=label,
+                    )
                 )
+        for name, measured in runs.items():
+            values = _median_run(measured)
             rows = rows_per_txn.get(name, 0)
-            values: dict[str, Any] = {
-                "clients": variant.clients,
-                "mode": "extended" if variant.prepared else "simple",
-                "tps": round(result.tps, 1),
-                "p50_ms": _round(result.p50_ms),
-                "p99_ms": _round(result.p99_ms),
-                "transactions": result.transactions,
-                "failed": result.failed,
-                "rows_per_txn": rows,
-                "rows_per_s": round(result.tps * rows, 1) if rows else None,
-            }
-            wall = time.perf_counter() - wall_before
-            values["client_cpu_ms_per_txn"] = (
-                round(result.extra["client_cpu_s"] * 1000 / result.transactions, 3)
-                if result.transactions
-                else None
+            values.update(
+                clients=variant.clients,
+                mode="extended" if variant.prepared else "simple",
+                rounds=len(measured),
+                rows_per_txn=rows,
+                rows_per_s=round(values["tps"] * rows, 1) if rows and values.get("tps") else None,
             )
-            if name == "sqlgate":
-                values["sqlgate_peak_rss_mb"] = round(rss.peak_mb, 1)
-                # Cores sqlgate kept busy during the run (1.0 = one core saturated: it is one process).
-                values["sqlgate_cpu_util"] = round(
-                    ((cpu_seconds(s.sqlgate.pid) or 0.0) - cpu_before) / wall, 3
-                )
-                if profiler is not None:
-                    values["profile"] = profiler.finish()
             if connect_each:
-                values["connections_per_s"] = round(result.tps, 1)
-            if result.error:
-                values["error"] = result.error
+                values["connections_per_s"] = values["tps"]
             self.results.append(entry(workload, variant.label, name, **values))
+
+    def _resolve(
+        self, workload: str, name: str, variant: Any, targets: dict[str, Target | None] | None
+    ) -> tuple[Target | None, str | None]:
+        """The target to run on, or None and why not."""
+        if targets is not None and name in targets:
+            target = targets[name]
+            reason = None if target is not None else self._target_reason(workload, name)
+        else:
+            target, reason = self.target(name), self.unavailable(name)
+        version = self.meta.get("pgbouncer", "")
+        if (
+            name == "pgbouncer"
+            and variant.prepared
+            and target is not None
+            and _pgbouncer_lacks_prepared(version)
+        ):
+            return None, (
+                f"{version} in transaction mode does not keep protocol-level prepared statements "
+                "(max_prepared_statements needs PgBouncer 1.21)"
+            )
+        return target, reason
+
+    def _one_pgbench(
+        self,
+        name: str,
+        *,
+        target: Target,
+        script: str,
+        variant: Any,
+        seconds: float,
+        connect_each: bool,
+        label: str,
+    ) -> dict[str, Any]:
+        s = self.servers
+        assert s is not None
+        profiler = self._profiler(name, label, seconds)
+        cpu_before, wall_before = cpu_seconds(s.sqlgate.pid) or 0.0, time.perf_counter()
+        with RssSampler(s.sqlgate.pid) as rss:
+            result = run_pgbench(
+                target,
+                script,
+                clients=variant.clients,
+                seconds=seconds,
+                prepared=variant.prepared,
+                connect_each=connect_each,
+            )
+        wall = time.perf_counter() - wall_before
+        values: dict[str, Any] = {
+            "tps": round(result.tps, 1),
+            "p50_ms": _round(result.p50_ms),
+            "p99_ms": _round(result.p99_ms),
+            "transactions": result.transactions,
+            "failed": result.failed,
+            "client_cpu_ms_per_txn": round(result.extra["client_cpu_s"] * 1000 / result.transactions, 3)
+            if result.transactions
+            else None,
+        }
+        if name == "sqlgate":
+            values["sqlgate_peak_rss_mb"] = round(rss.peak_mb, 1)
+            # Cores sqlgate kept busy during the run (1.0 = one core saturated: it is one process).
+            values["sqlgate_cpu_util"] = round(((cpu_seconds(s.sqlgate.pid) or 0.0) - cpu_before) / wall, 3)
+            if profiler is not None:
+                values["profile"] = profiler.finish()
+        if result.error:
+            values["error"] = result.error
+        return values
 
     def _profiler(self, target: str, label: str, seconds: float) -> Profiler | None:
         """A py-spy recording of sqlgate for this run, when ``--profile`` asked for one."""
@@ -576,7 +620,8 @@ class Harness:
             "config": {
                 "quick": self.config.quick,
                 "rows": self.config.rows,
-                "seconds_per_run": self.config.seconds,
+                "seconds_per_variant": self.config.seconds,
+                "rounds": self.config.rounds,
                 "clients": list(self.config.clients),
                 "idle": self.config.idle,
                 "sqlgate_args": self.config.sqlgate_args,
@@ -591,6 +636,14 @@ class Harness:
         }
 
 
+async def _drop_role(pg: Postgres, role: str) -> None:
+    conn = await asyncpg.connect(pg.url)
+    try:
+        await conn.execute(f"DROP ROLE IF EXISTS {role}")
+    finally:
+        await conn.close()
+
+
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
 
@@ -598,6 +651,36 @@ def _round(value: float | None) -> float | None:
 def _pgbouncer_lacks_prepared(version: str) -> bool:
     match = re.search(r"(\d+)\.(\d+)", version or "")
     return bool(match) and (int(match.group(1)), int(match.group(2))) < (1, 21)
+
+
+MEDIAN_FIELDS = ("tps", "p50_ms", "p99_ms", "client_cpu_ms_per_txn", "sqlgate_cpu_util")
+
+
+def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Rounds of one target merged: medians of the figures, sums of the counts, the peak RSS, the
+    first error, and each round's TPS (``tps_rounds``) to show the spread."""
+    merged: dict[str, Any] = {}
+    for key in MEDIAN_FIELDS:
+        values = sorted(r[key] for r in runs if r.get(key) is not None)
+        if values:
+            merged[key] = (
+                values[len(values) // 2]
+                if len(values) % 2
+                else _round((values[len(values) // 2 - 1] + values[len(values) // 2]) / 2)
+            )
+    merged["transactions"] = sum(r["transactions"] for r in runs)
+    merged["failed"] = sum(r["failed"] for r in runs)
+    merged["tps_rounds"] = [r["tps"] for r in runs]
+    rss = [r["sqlgate_peak_rss_mb"] for r in runs if "sqlgate_peak_rss_mb" in r]
+    if rss:
+        merged["sqlgate_peak_rss_mb"] = max(rss)
+    profiles = [r["profile"] for r in runs if r.get("profile")]
+    if profiles:
+        merged["profile"] = profiles[0]
+    errors = [r["error"] for r in runs if r.get("error")]
+    if errors:
+        merged["error"] = errors[0]
+    return merged
 
 
 def _key_figure(row: dict[str, Any]) -> float | None:

@@ -9,7 +9,9 @@ verifier for the owner.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from bench.dataset import model_yaml
 from bench.servers import Postgres
@@ -29,12 +31,14 @@ class Login:
     password: str = field(repr=False)
 
 
-async def create_metadata(pg: Postgres, data_db: str) -> Login:
-    """A new migrated metadata database with a datasource on ``data_db`` and one credential."""
-    from bench.dataset import create_database
+async def create_metadata(pg: Postgres, data_db: str, cleanups: list[Callable[[], Any]]) -> Login:
+    """A new migrated metadata database with a datasource on ``data_db`` and one credential; its
+    drop is appended to ``cleanups`` as soon as it exists."""
+    from bench.dataset import create_database, drop_database
 
     name = f"sqlgate_bench_meta_{uuid.uuid4().hex[:10]}"
     await create_database(pg, name)
+    cleanups.append(lambda: drop_database(pg, name))
     url = pg.url_for(name)
     await upgrade(url)
     engine = create_metadata_engine(url)
