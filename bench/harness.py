@@ -409,8 +409,14 @@ class Harness:
         }
         if name == "sqlgate":
             values["sqlgate_peak_rss_mb"] = round(rss.peak_mb, 1)
+            used = (cpu_seconds(s.sqlgate.pid) or 0.0) - cpu_before
             # Cores sqlgate kept busy during the run (1.0 = one core saturated: it is one process).
-            values["sqlgate_cpu_util"] = round(((cpu_seconds(s.sqlgate.pid) or 0.0) - cpu_before) / wall, 3)
+            values["sqlgate_cpu_util"] = round(used / wall, 3)
+            # CPU per transaction, and the TPS one core would give at that cost: figures the machine's
+            # other load does not distort the way it distorts TPS.
+            if result.transactions and used > 0:
+                values["sqlgate_cpu_ms_per_txn"] = round(used * 1000 / result.transactions, 3)
+                values["sqlgate_one_core_tps"] = round(result.transactions / used, 1)
             if profiler is not None:
                 values["profile"] = profiler.finish()
         if result.error:
@@ -492,10 +498,13 @@ class Harness:
             start_rss = read_status_kb(s.sqlgate.pid, "VmRSS") or 0
             peak_growth = 0.0
             profile = None
+            cpu_used: list[float] = []
             try:
                 for _ in range(self.config.stream_repeats):
+                    cpu_before = cpu_seconds(s.sqlgate.pid) or 0.0
                     with RssSampler(s.sqlgate.pid, interval=0.02) as rss:
                         runs.append(await asyncio.to_thread(run_query, target, sql))
+                    cpu_used.append((cpu_seconds(s.sqlgate.pid) or 0.0) - cpu_before)
                     peak_growth = max(peak_growth, (rss.peak_kb - start_rss) / 1024)
                 # With --profile, one more (unmeasured) run under py-spy, as long as a measured one.
                 profiler = self._profiler(name, "c-stream", min(runs[0].seconds, 20))
@@ -514,6 +523,10 @@ class Harness:
                 "tps": round(1 / best.seconds, 3),
             }
             if name == "sqlgate":
+                cpu = sorted(cpu_used)[len(cpu_used) // 2]
+                if cpu > 0:
+                    values["sqlgate_cpu_s"] = round(cpu, 3)
+                    values["sqlgate_one_core_rows_per_s"] = round(best.rows / cpu, 1)
                 values["sqlgate_rss_growth_mb"] = round(peak_growth, 1)
                 values["sqlgate_peak_rss_mb"] = round((start_rss / 1024) + peak_growth, 1)
                 if profile is not None:
@@ -611,6 +624,10 @@ class Harness:
     # ----------------------------------------------------------------------------- report
 
     def report(self, started: float) -> dict[str, Any]:
+        variants: dict[tuple[str, str], int] = {}
+        for row in self.results:
+            variants.setdefault((row["workload"], row["variant"]), len(variants))
+        self.results.sort(key=lambda r: (variants[(r["workload"], r["variant"])], TARGETS.index(r["target"])))
         add_ratios(self.results)
         return {
             "started": datetime.datetime.fromtimestamp(started, datetime.UTC).isoformat(timespec="seconds"),
@@ -653,7 +670,10 @@ def _pgbouncer_lacks_prepared(version: str) -> bool:
     return bool(match) and (int(match.group(1)), int(match.group(2))) < (1, 21)
 
 
-MEDIAN_FIELDS = ("tps", "p50_ms", "p99_ms", "client_cpu_ms_per_txn", "sqlgate_cpu_util")
+MEDIAN_FIELDS = (
+    "tps", "p50_ms", "p99_ms", "client_cpu_ms_per_txn", "sqlgate_cpu_util", "sqlgate_cpu_ms_per_txn",
+    "sqlgate_one_core_tps",
+)  # fmt: skip
 
 
 def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:

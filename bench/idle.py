@@ -16,6 +16,7 @@ from typing import Any
 import asyncpg
 
 CONCURRENCY = 32
+DEADLINE = 120.0  # seconds to open them all
 
 
 async def main(host: str, port: int, database: str, user: str, count: int) -> None:
@@ -28,14 +29,21 @@ async def main(host: str, port: int, database: str, user: str, count: int) -> No
             try:
                 return await asyncpg.connect(
                     host=host, port=port, database=database, user=user, password=password, ssl=False,
-                    timeout=60, server_settings={"application_name": "sqlgate-bench-idle"},
+                    timeout=20, server_settings={"application_name": "sqlgate-bench-idle"},
                 )  # fmt: skip
             except Exception as exc:
                 errors.append(f"{type(exc).__name__}: {exc}")
                 return None
 
     started = time.perf_counter()
-    conns = [c for c in await asyncio.gather(*(one() for _ in range(count))) if c is not None]
+    tasks = [asyncio.ensure_future(one()) for _ in range(count)]
+    # A server that stops accepting (out of descriptors) must not hold the run for minutes.
+    done, pending = await asyncio.wait(tasks, timeout=DEADLINE)
+    for task in pending:
+        task.cancel()
+    if pending:
+        errors.append(f"{len(pending)} connections not open after {DEADLINE:.0f}s")
+    conns = [t.result() for t in done if not t.cancelled() and t.result() is not None]
     elapsed = time.perf_counter() - started
     suffix = f" {errors[0][:200]}" if errors else ""
     print(f"READY {len(conns)} {elapsed:.3f}{suffix}".replace("\n", " "), flush=True)

@@ -130,10 +130,13 @@ def run_pgbench(
         failed = FAILED_LINE.search(proc.stdout)
         error = None
         if proc.returncode != 0 or not processed or int(processed.group(1)) == 0:
-            lines = [x for x in output.splitlines() if "error" in x.lower() or "fatal" in x.lower()]
+            lines = [x for x in output.splitlines() if "FATAL" in x]
+            lines += [x for x in output.splitlines() if "error" in x.lower() or "fatal" in x.lower()]
             error = lines[0] if lines else output.strip().splitlines()[-1:] or ["pgbench failed"]
             error = error if isinstance(error, str) else error[0]
             error = f"pgbench exit {proc.returncode}: {error.strip()[:300]}"
+            if "too many clients" in output or "remaining connection slots" in output:
+                error = f"PostgreSQL has no free connection slot (max_connections, shared server): {error}"
         return PgbenchResult(
             tps=tps,
             transactions=int(processed.group(1)) if processed else 0,

@@ -6,7 +6,7 @@ from typing import Any
 
 COLUMNS = (
     "workload", "variant", "target", "TPS", "p50 ms", "p99 ms", "rows/s", "sqlgate RSS MB",
-    "sg/direct", "sg/PgB",
+    "sg CPU ms/txn", "sg/direct", "sg/PgB",
 )  # fmt: skip
 
 
@@ -55,6 +55,9 @@ def rows_of(report: dict[str, Any]) -> list[list[str]]:
                 _fmt(r.get("p99_ms"), 2),
                 _fmt(r.get("rows_per_s"), 0),
                 _fmt(rss) + extra,
+                _fmt(r.get("sqlgate_cpu_ms_per_txn"), 2)
+                if r["workload"] != "c"
+                else _fmt(None if r.get("sqlgate_cpu_s") is None else r["sqlgate_cpu_s"] * 1000, 0),
                 _fmt(r.get("ratio_direct"), 2),
                 _fmt(r.get("ratio_pgbouncer"), 2),
             ]

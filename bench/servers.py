@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_BINDIRS = ("/usr/lib/postgresql/17/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/15/bin")
@@ -120,11 +120,17 @@ class Postgres:
 
     @property
     def host(self) -> str:
-        return urlsplit(self.url).hostname or "127.0.0.1"
+        """Host name, or the unix-socket directory of a ``?host=/dir`` URL (the embedded server
+        listens on a socket only; libpq, pgbench, asyncpg and PgBouncer all take a directory)."""
+        parts = urlsplit(self.url)
+        if parts.hostname:
+            return parts.hostname
+        return parse_qs(parts.query).get("host", ["127.0.0.1"])[-1]
 
     @property
     def port(self) -> int:
-        return urlsplit(self.url).port or 5432
+        parts = urlsplit(self.url)
+        return parts.port or int(parse_qs(parts.query).get("port", ["5432"])[-1])
 
     @property
     def user(self) -> str:
@@ -260,12 +266,17 @@ pidfile = {workdir}/pgbouncer.pid
 log_connections = 0
 log_disconnections = 0
 """
+        if os.geteuid() == 0:
+            # PgBouncer refuses to run as root; started as root it switches to this user itself and
+            # keeps our raised open-file limit (runuser would reset it to 1024 through PAM, too few
+            # for 2,000 clients).
+            config += "user = postgres\n"
         (workdir / "pgbouncer.ini").write_text(config)
         if os.geteuid() == 0:
             for path in [workdir, *workdir.iterdir()]:
                 shutil.chown(path, "postgres", "postgres")
         proc = subprocess.Popen(
-            [*as_postgres_user(), "pgbouncer", str(workdir / "pgbouncer.ini")],
+            ["pgbouncer", str(workdir / "pgbouncer.ini")],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
