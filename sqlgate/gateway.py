@@ -91,7 +91,7 @@ class Gateway:
     def _credential_store(self) -> CredentialStore:
         if self._store is not None:
             return self._store
-        return MetastoreCredentialStore(self._metadata_engine())
+        return MetastoreCredentialStore(self._metadata_engine(), self.settings.metadata_url)
 
     def _metadata_engine(self) -> Any:
         if self.engine is None:
@@ -126,7 +126,7 @@ class Gateway:
         """The semantic planner over the metadata database's models and the datasources' pools."""
         if self.semantic is not None or not self.settings.metadata_url:
             return self.semantic
-        from sqlgate.planner.semantic import prepare_semantic
+        from sqlgate.planner.semantic import DEFAULT_PLAN_CACHE, prepare_semantic
         from sqlgate.sources.registry import SourceRegistry
 
         s = self.settings
@@ -136,7 +136,11 @@ class Gateway:
             queue_timeout=s.datasource_queue_timeout,
             connect_timeout=s.datasource_connect_timeout,
         )
-        return functools.partial(prepare_semantic, models=self._model_provider(), sources=self.sources)
+        self.sources.wait_observer = self.metrics.slot_waited
+        self.metrics.watch_plan_cache(DEFAULT_PLAN_CACHE)
+        handler = functools.partial(prepare_semantic, models=self._model_provider(), sources=self.sources)
+        handler.accepts_text_only = True  # type: ignore[attr-defined]  # parses on a plan-cache miss
+        return handler
 
     def _catalog_handler(self) -> CatalogHandler | None:
         """Catalog answers from shadow databases on the catalog server (default: the metadata server)."""
@@ -253,6 +257,9 @@ class Gateway:
             await self.server.shutdown(timeout)
         if self.authenticator is not None:
             await self.authenticator.close()
+            store_close = getattr(self.authenticator.store, "aclose", None)
+            if store_close is not None and self._store is None:
+                await store_close()
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
         self.metrics.stop()

@@ -54,7 +54,7 @@ def model_error_to_pg(error: ModelError) -> PgError:
 
 
 async def prepare_semantic(
-    tree: exp.Expression,
+    tree: exp.Expression | None,
     sql: str,
     session: Session,
     param_oids: Sequence[int],
@@ -66,7 +66,8 @@ async def prepare_semantic(
     """Plan a statement over cubes for ``session``'s datasource and model version.
 
     ``tree`` is the statement parsed with ``read="postgres"``; ``sql`` its text (the plan-cache fast
-    path). The planner takes ``tree`` over and may change it (copy it first to keep it). Does not
+    path; with ``tree`` None the statement is parsed only when its plan is not cached). The planner
+    takes ``tree`` over and may change it (copy it first to keep it). Does not
     touch the datasource. Raises :class:`~sqlgate.errors.PgError` (42P01, 42703, 42803, 0A000, 42501
     for ``__user`` filters, F0000 for model problems …).
     """

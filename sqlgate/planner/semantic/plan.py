@@ -39,6 +39,8 @@ from sqlgate.planner.semantic.params import (
     shape_key,
 )
 from sqlgate.planner.semantic.statement import StatementPlanner
+from sqlgate.planner.shapes import Shape, shape_of
+from sqlgate.planner.statements import parse_statement
 from sqlgate.semantic.model import CompiledModel
 
 
@@ -99,7 +101,12 @@ def model_key(model: CompiledModel) -> tuple[str, int]:
 
 
 class PlanCache:
-    """LRU of plans keyed by (model, dialect, paramstyle, declared parameter types, statement)."""
+    """LRU of plans keyed by (model, dialect, paramstyle, declared parameter types, statement).
+
+    ``hits`` and ``misses`` count statements, not look-ups: a statement whose plan came from the
+    cache (by text, by shape without parsing, or by its lifted form after parsing) is a hit, one that
+    had to be planned a miss.
+    """
 
     def __init__(self, max_entries: int = 2048) -> None:
         self.max_entries = max_entries
@@ -113,9 +120,6 @@ class PlanCache:
             value = self._entries.get(key)
             if value is not None:
                 self._entries.move_to_end(key)
-                self.hits += 1
-            else:
-                self.misses += 1
             return value
 
     def put(self, key: tuple[Any, ...], value: Any) -> None:
@@ -124,6 +128,13 @@ class PlanCache:
             self._entries.move_to_end(key)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
+
+    def count(self, *, hit: bool) -> None:
+        """Count one statement as answered from the cache (``hit``) or planned."""
+        if hit:
+            self.hits += 1
+        else:
+            self.misses += 1
 
     def clear(self) -> None:
         with self._lock:
@@ -137,7 +148,7 @@ DEFAULT_PLAN_CACHE = PlanCache()
 
 
 def plan_statement(
-    tree: exp.Expression,
+    tree: exp.Expression | None,
     sql: str,
     model: CompiledModel,
     *,
@@ -151,13 +162,26 @@ def plan_statement(
 
     Returns the plan and the literals lifted out of this statement (bound at execution). With
     ``consume`` the planner may change ``tree`` instead of copying it (cheaper for big statements).
+    ``tree`` may be None: a statement whose text or shape (:mod:`sqlgate.planner.shapes`) is cached
+    then costs no parse at all; otherwise ``sql`` is parsed here (42601 when it does not parse).
     """
     base = (model_key(model), dialect, paramstyle, tuple(param_oids))
     exact_key = (*base, "text", sql)
+    shape: Shape | None = None
     if cache is not None and sql:
         hit = cache.get(exact_key)
         if hit is not None:
+            cache.count(hit=True)
             return hit
+        shape = shape_of(sql)
+        if shape is not None:
+            found = _cached_shape(cache, base, shape)
+            if found is not None:
+                cache.count(hit=True)
+                return found
+    if tree is None:
+        tree = parse_statement(sql)
+        consume = True
     liftable = find_liftable(tree)
     lifted = [value for _, _, value in liftable]
     normalised: exp.Expression | None = None
@@ -167,6 +191,8 @@ def plan_statement(
         key_text = "generated:" + normalised.sql("postgres")
     key = (*base, "shape", key_text)
     plan = cache.get(key) if cache is not None else None
+    if cache is not None:
+        cache.count(hit=plan is not None)
     if plan is None:
         if normalised is None:
             normalised, lifted = lift_literals(tree, liftable, copy=not consume)
@@ -175,7 +201,52 @@ def plan_statement(
             cache.put(key, plan)
     if cache is not None and sql:
         cache.put(exact_key, (plan, lifted))
+        if shape is not None:
+            _remember_shape(cache, base, shape, liftable, plan)
     return plan, lifted
+
+
+def _cached_shape(
+    cache: PlanCache, base: tuple[Any, ...], shape: Shape
+) -> tuple[SemanticPlan, list[LiftedLiteral]] | None:
+    """The plan of a statement of a known shape, and its lifted values, without parsing it."""
+    positions = cache.get((*base, "positions", shape.key))
+    if positions is None:
+        return None
+    split = shape.split(positions)
+    if split is None:
+        return None
+    fixed, literals = split
+    plan = cache.get((*base, "fast", shape.key, fixed))
+    if plan is None:
+        return None
+    return plan, [LiftedLiteral(literal.text, literal.is_string) for literal in literals]
+
+
+def _remember_shape(
+    cache: PlanCache,
+    base: tuple[Any, ...],
+    shape: Shape,
+    liftable: list[tuple[exp.Expression, exp.Literal, LiftedLiteral]],
+    plan: SemanticPlan,
+) -> None:
+    """Learn which literals of ``shape`` the plan lifted, so the next statement of this shape skips
+    the parse (nothing is learnt when the parser's literals and the shape's disagree)."""
+    seen = [
+        (literal.meta.get("end"), value.text, value.is_string)
+        for node, literal, value in liftable
+        if node is literal  # a negative number's text is not a literal of the shape
+    ]
+    if len(seen) != len(liftable):
+        return
+    positions = shape.positions_for(seen)
+    if positions is None:
+        return
+    split = shape.split(positions)
+    if split is None:
+        return
+    cache.put((*base, "positions", shape.key), positions)
+    cache.put((*base, "fast", shape.key, split[0]), plan)
 
 
 def _plan(
