@@ -11,7 +11,8 @@ import re
 from typing import Any
 
 SAMPLE = re.compile(r"^(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(?P<labels>\{[^}]*\})?\s+(?P<value>\S+)")
-INTERESTING = re.compile(r"plan_cache|pool|queue|wait", re.IGNORECASE)
+INTERESTING = re.compile(r"plan_cache|pool|queue|slot|wait", re.IGNORECASE)
+WAIT = r"(pool|queue|slot).*wait.*_seconds"
 
 
 def parse_samples(text: str) -> dict[str, float]:
@@ -37,7 +38,8 @@ def _sum(samples: dict[str, float], pattern: str) -> float | None:
 
 
 def scrape_metrics(text: str) -> dict[str, Any]:
-    """Plan-cache hit ratio, datasource pool wait (sum/count/mean) and every related sample."""
+    """Plan-cache hit ratio, datasource pool wait (sum/count/mean; ``sqlgate_datasource_slot_wait_seconds``
+    today) and every related sample."""
     samples = parse_samples(text)
     related = {k: v for k, v in samples.items() if k.startswith("sqlgate_") and INTERESTING.search(k)}
     result: dict[str, Any] = {"available": bool(samples), "samples": related}
@@ -47,8 +49,8 @@ def scrape_metrics(text: str) -> dict[str, Any]:
         result["plan_cache_hits"] = hits
         result["plan_cache_misses"] = misses
         result["plan_cache_hit_ratio"] = round(hits / (hits + misses), 4) if hits + misses else None
-    wait_sum = _sum(samples, r"pool.*wait.*_seconds_sum$|queue.*wait.*_seconds_sum$")
-    wait_count = _sum(samples, r"pool.*wait.*_seconds_count$|queue.*wait.*_seconds_count$")
+    wait_sum = _sum(samples, WAIT + "_sum$")
+    wait_count = _sum(samples, WAIT + "_count$")
     if wait_sum is not None and wait_count is not None:
         result["pool_wait_seconds_sum"] = wait_sum
         result["pool_wait_count"] = wait_count

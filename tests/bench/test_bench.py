@@ -135,6 +135,10 @@ def test_planning_targets_and_metrics_are_reported(quick_report: dict[str, Any])
     assert all(c["measured"] is not None for c in quick_report["targets_check"])
     metrics = quick_report["sqlgate_metrics"]
     assert metrics["available"] is True
+    if metrics["plan_cache_exposed"]:  # the gateway's /metrics has the counters (issue 7 item 5)
+        assert 0 < metrics["plan_cache_hit_ratio"] <= 1
+    if metrics["pool_wait_exposed"]:
+        assert metrics["pool_wait_count"] > 0 and metrics["pool_wait_mean_ms"] >= 0
     assert quick_report["sqlgate_peak_rss_mb"] > 0
 
 
@@ -144,8 +148,8 @@ def test_scrape_reads_plan_cache_and_pool_wait() -> None:
             "# TYPE sqlgate_plan_cache_hits_total counter",
             "sqlgate_plan_cache_hits_total 90.0",
             "sqlgate_plan_cache_misses_total 10.0",
-            'sqlgate_datasource_pool_wait_seconds_sum{datasource="x"} 0.5',
-            'sqlgate_datasource_pool_wait_seconds_count{datasource="x"} 100.0',
+            "sqlgate_datasource_slot_wait_seconds_sum 0.5",
+            "sqlgate_datasource_slot_wait_seconds_count 100.0",
             "sqlgate_connections_open 3.0",
         ]
     )
