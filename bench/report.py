@@ -43,7 +43,8 @@ def rows_of(report: dict[str, Any]) -> list[list[str]]:
             rss = None
         if r["workload"] == "e" and r.get("first_plan_ms") is not None:
             extra = (
-                f" (plan: first {_fmt(r['first_plan_ms'], 2)} ms, repeat {_fmt(r['repeat_plan_ms'], 2)} ms)"
+                f" (plan: first {_fmt(r['first_plan_ms'], 2)} ms, repeat {_fmt(r['repeat_plan_ms'], 2)} ms;"
+                f" CPU {_fmt(r.get('first_plan_cpu_ms'), 2)}/{_fmt(r.get('repeat_plan_cpu_ms'), 2)} ms)"
             )
         out.append(
             [
