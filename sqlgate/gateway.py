@@ -38,6 +38,7 @@ from sqlgate.observability.unsupported import UnsupportedLog
 from sqlgate.planner.core import CatalogHandler, CorePlanner, SemanticHandler
 from sqlgate.wire.options import ServerOptions
 from sqlgate.wire.server import WireServer
+from sqlgate.wire.workers import WorkerInfo
 
 log = logging.getLogger("sqlgate")
 
@@ -65,8 +66,10 @@ class Gateway:
         semantic: SemanticHandler | None = None,
         catalog: CatalogHandler | None = None,
         metrics: Metrics | None = None,
+        worker: WorkerInfo | None = None,
     ) -> None:
         self.settings = settings
+        self.worker = worker
         self._store = credential_store
         self.semantic = semantic
         self.catalog = catalog
@@ -233,7 +236,13 @@ class Gateway:
                     f"cannot open --log-unsupported {s.log_unsupported}: {exc.strerror}"
                 ) from None
         self.server = WireServer(
-            options, self.planner, self.authenticator, self.metrics, audit, unsupported=self.unsupported
+            options,
+            self.planner,
+            self.authenticator,
+            self.metrics,
+            audit,
+            unsupported=self.unsupported,
+            worker=self.worker,
         )
         await self.server.start()
         if s.metrics_port is not None:

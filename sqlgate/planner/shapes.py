@@ -17,14 +17,13 @@ import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
 
 # Anything whose lexical rules the literal expression below does not follow.
 _UNSUPPORTED = re.compile(r"\$(?!\d)|--|/\*|\\|[uU]&")
 _LITERAL = re.compile(
-    r"""'((?:[^']|'')*)'"""  # 1: a standard string ('' escapes only)
-    r'''|"(?:[^"]|"")*"'''  # a quoted identifier (skipped: digits inside it are no literal)
-    r"""|(?<![\w$.])((?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(?![\w.'"])"""  # 2: an unsigned number
+    r"""([\w$]?)('(?:[^']|'')*')"""  # 1: a prefix (then no shape), 2: a standard string ('' only)
+    r"""|("(?:[^"]|"")*")"""  # 3: a quoted identifier (kept: digits inside it are no literal)
+    r"""|(?<![\w$.])((?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(?![\w.'"])"""  # 4: an unsigned number
 )
 _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")
 STRING_MARK = "\x00s"
@@ -32,49 +31,50 @@ NUMBER_MARK = "\x00n"
 MAX_SHAPE_TEXT = 1 << 20
 
 
-class Literal(NamedTuple):
-    """One literal of a statement: its value text (a string unescaped), kind and place."""
-
-    text: str
-    is_string: bool
-    end: int  # offset of its last character (the closing quote of a string)
-
-
 @dataclass(frozen=True, slots=True)
 class Shape:
-    """A statement's text with every literal replaced by a marker, and those literals in order."""
+    """A statement's text with every literal replaced by a marker, and those literals in order as
+    (value text, is a string) pairs (a string's value unescaped)."""
 
     key: str
-    literals: tuple[Literal, ...]
+    literals: tuple[tuple[str, bool], ...]
+    sql: str
 
-    def split(self, positions: Sequence[int | None]) -> tuple[tuple[str, ...], list[Literal]] | None:
+    def split(self, positions: Sequence[int | None]) -> tuple[tuple[str, ...], list[tuple[str, bool]]] | None:
         """(texts of the literals that stay in the plan, lifted literals in the plan's order) for the
         ``positions`` learnt from this shape (None when they do not fit)."""
         if len(positions) != len(self.literals):
             return None
         fixed: list[str] = []
-        lifted: list[Literal | None] = [None] * sum(1 for p in positions if p is not None)
+        lifted: list[tuple[str, bool] | None] = [None] * (len(positions) - positions.count(None))
         for literal, position in zip(self.literals, positions, strict=True):
             if position is None:
-                fixed.append(("s" if literal.is_string else "n") + literal.text)
+                fixed.append(("s" if literal[1] else "n") + literal[0])
             else:
                 lifted[position] = literal
-        if any(item is None for item in lifted):
+        if None in lifted:
             return None
         return tuple(fixed), lifted  # type: ignore[return-value]
+
+    def ends(self) -> list[int]:
+        """The offset of each literal's last character (a string's closing quote)."""
+        ends = []
+        for match in _LITERAL.finditer(self.sql):
+            if match.group(2) is not None or match.group(4) is not None:
+                ends.append(match.end() - 1)
+        return ends
 
     def positions_for(self, lifted: Sequence[tuple[int | None, str, bool]]) -> tuple[int | None, ...] | None:
         """For each literal of the shape, the index of the lifted value it is (None: it stays in the
         plan). ``lifted`` gives, in the plan's order, each lifted literal's end offset in the text,
         value and kind, as the parser saw them; None when they do not all match a literal here."""
-        by_end = {literal.end: index for index, literal in enumerate(self.literals)}
+        by_end = {end: index for index, end in enumerate(self.ends())}
         positions: list[int | None] = [None] * len(self.literals)
         for lifted_index, (end, text, is_string) in enumerate(lifted):
             index = by_end.get(end) if end is not None else None
             if index is None:
                 return None
-            literal = self.literals[index]
-            if literal.text != text or literal.is_string != is_string or positions[index] is not None:
+            if self.literals[index] != (text, is_string) or positions[index] is not None:
                 return None
             positions[index] = lifted_index
         return tuple(positions)
@@ -95,29 +95,24 @@ def _shape_cached(sql: str) -> Shape | None:
 def _shape(sql: str) -> Shape | None:
     if _UNSUPPORTED.search(sql) is not None:
         return None
-    # Hot loop (a 1,000-value IN list is 1,000 rounds): no attribute look-ups, tuples only.
-    pieces: list[str] = []
-    literals: list[Literal] = []
-    add_piece = pieces.append
-    add_literal = literals.append
-    make = Literal._make
-    position = 0
-    for match in _LITERAL.finditer(sql):
-        string, number = match.groups()
-        if string is not None:
-            start, end = match.span()
-            if start and sql[start - 1] in _WORD_CHARS:
-                return None  # a prefixed string (E'…', B'…', X'…', N'…')
-            add_literal(make((string.replace("''", "'") if "''" in string else string, True, end - 1)))
-            add_piece(sql[position:start])
-            add_piece(STRING_MARK)
-        elif number is not None:
-            start, end = match.span()
-            add_literal(make((number, False, end - 1)))
-            add_piece(sql[position:start])
-            add_piece(NUMBER_MARK)
-        else:
-            continue
-        position = end
-    pieces.append(sql[position:])
-    return Shape("".join(pieces), tuple(literals))
+    # re.split does the scanning in C: [text, prefix, string, identifier, number, text, …]. The rest
+    # is list slicing and comprehensions (a 1,000-value IN list is 1,000 literals).
+    parts = _LITERAL.split(sql)
+    prefixes = parts[1::5]
+    if any(prefixes):
+        return None  # a prefixed string (E'…', B'…', X'…', N'…')
+    strings, idents, numbers = parts[2::5], parts[3::5], parts[4::5]
+    marks = [
+        STRING_MARK if s is not None else (NUMBER_MARK if n is not None else i)
+        for s, i, n in zip(strings, idents, numbers, strict=True)
+    ]
+    texts = parts[0::5]
+    pieces = [None] * (len(texts) + len(marks))
+    pieces[0::2] = texts
+    pieces[1::2] = marks
+    literals = [
+        (s[1:-1].replace("''", "'") if "''" in s else s[1:-1], True) if s is not None else (n, False)
+        for s, n in zip(strings, numbers, strict=True)
+        if s is not None or n is not None
+    ]
+    return Shape("".join(pieces), tuple(literals), sql)  # type: ignore[arg-type]

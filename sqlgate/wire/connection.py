@@ -350,7 +350,7 @@ class ClientConnection(asyncio.Protocol):
                 continue
             if isinstance(msg, fe.CancelRequest):
                 self.close_reason = "cancel request"
-                self.server.registry.cancel(msg.process_id, msg.secret_key)
+                self.server.cancel(msg.process_id, msg.secret_key)
                 return False
             if not isinstance(msg, fe.StartupMessage):
                 # A second SSLRequest/GSSENCRequest reads as an unknown protocol version, as in PostgreSQL.
