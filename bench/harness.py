@@ -39,8 +39,10 @@ from bench.servers import (
     ScramPostgres,
     Sqlgate,
     cpu_seconds,
+    process_tree,
     raise_nofile_limit,
     read_status_kb,
+    tree_rss_kb,
 )
 from sqlgate.metastore.admin.datasources import db_params_from_url
 
@@ -241,6 +243,7 @@ class Harness:
     async def run(self) -> dict[str, Any]:
         cfg = self.config
         started = time.time()
+        self.meta["commit"] = git_commit()  # what is measured: the tree as the run starts
         try:
             await self.start()
             s = self.servers
@@ -262,7 +265,8 @@ class Harness:
                 await steps[key]()
             metrics_text = s.sqlgate.metrics_text()
             self.meta["sqlgate_metrics"] = scrape_metrics(metrics_text)
-            self.meta["sqlgate_peak_rss_mb"] = round((read_status_kb(s.sqlgate.pid, "VmHWM") or 0) / 1024, 1)
+            peaks = [read_status_kb(p, "VmHWM") or 0 for p in process_tree(s.sqlgate.pid)]
+            self.meta["sqlgate_peak_rss_mb"] = round(sum(peaks) / 1024, 1)  # VmHWM of every process
         finally:
             await self.stop()
         report = self.report(started)
@@ -495,7 +499,7 @@ class Harness:
             self.log(f"  stream {name}")
             sql = workloads.STREAM if name == "sqlgate" else direct
             runs = []
-            start_rss = read_status_kb(s.sqlgate.pid, "VmRSS") or 0
+            start_rss = tree_rss_kb(s.sqlgate.pid) or 0
             peak_growth = 0.0
             profile = None
             cpu_used: list[float] = []
@@ -599,12 +603,12 @@ class Harness:
                 self.results.append(entry("f", variant, name, reason=self.unavailable(name)))
                 continue
             self.log(f"  {count} idle connections to {name}")
-            before = read_status_kb(pid, "VmRSS") or 0
+            before = tree_rss_kb(pid) or 0
             clients = IdleClients(target, count)
             await asyncio.to_thread(clients.open)
             try:
                 await asyncio.sleep(1.0)  # let the server settle (sessions allocated, buffers idle)
-                during = read_status_kb(pid, "VmRSS") or 0
+                during = tree_rss_kb(pid) or 0
             finally:
                 await asyncio.to_thread(clients.close)
             values: dict[str, Any] = {
@@ -632,7 +636,6 @@ class Harness:
         return {
             "started": datetime.datetime.fromtimestamp(started, datetime.UTC).isoformat(timespec="seconds"),
             "seconds": round(time.time() - started, 1),
-            "commit": git_commit(),
             "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "load": os.getloadavg()},
             "config": {
                 "quick": self.config.quick,

@@ -378,8 +378,26 @@ def read_status_kb(pid: int, field_name: str) -> int | None:
     return None
 
 
-def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU seconds a process has used so far (/proc/<pid>/stat), None when gone."""
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants (``sqlgate serve --workers N`` runs N worker processes)."""
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        found.append(current)
+        try:
+            tasks = os.listdir(f"/proc/{current}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                with open(f"/proc/{current}/task/{task}/children") as f:
+                    queue.extend(int(child) for child in f.read().split())
+            except OSError:
+                continue
+    return found
+
+
+def _own_cpu_seconds(pid: int) -> float | None:
     try:
         with open(f"/proc/{pid}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
@@ -389,20 +407,33 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds ``pid`` and its descendants have used so far, None when gone."""
+    values = [v for v in (_own_cpu_seconds(p) for p in process_tree(pid)) if v is not None]
+    return sum(values) if values else None
+
+
+def tree_rss_kb(pid: int) -> int | None:
+    """VmRSS of ``pid`` plus its descendants' (kB; shared pages count once per process, as in top)."""
+    values = [v for v in (read_status_kb(p, "VmRSS") for p in process_tree(pid)) if v is not None]
+    return sum(values) if values else None
+
+
 class RssSampler:
-    """Samples a process's VmRSS every ``interval`` seconds in a thread; ``peak_mb`` after stop."""
+    """Samples the VmRSS of a process and its descendants every ``interval`` seconds in a thread;
+    ``peak_mb`` after stop."""
 
     def __init__(self, pid: int, interval: float = 0.05) -> None:
         self.pid = pid
         self.interval = interval
-        self.start_kb = read_status_kb(pid, "VmRSS") or 0
+        self.start_kb = tree_rss_kb(pid) or 0
         self.peak_kb = self.start_kb
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            value = read_status_kb(self.pid, "VmRSS")
+            value = tree_rss_kb(self.pid)
             if value is not None and value > self.peak_kb:
                 self.peak_kb = value
             self._stop.wait(self.interval)
@@ -414,7 +445,7 @@ class RssSampler:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
-        value = read_status_kb(self.pid, "VmRSS")
+        value = tree_rss_kb(self.pid)
         if value is not None and value > self.peak_kb:
             self.peak_kb = value
 
