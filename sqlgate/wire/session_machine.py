@@ -109,6 +109,16 @@ def _adjust_tag(tag: str, rows: int) -> str:
     return tag
 
 
+@dataclass(slots=True)
+class _SimpleRun:
+    """What a simple-query statement got to before it ended (for metrics and logs)."""
+
+    kind: str = "unknown"
+    rows: int = 0
+    statement: PreparedStatement | None = None
+    planning: float | None = None
+
+
 class SessionMachine:
     """Handles the messages of one authenticated session."""
 
@@ -300,24 +310,31 @@ class SessionMachine:
 
     async def _run_simple(self, sql: str) -> None:
         started = time.perf_counter()
-        kind = "unknown"
-        rows = 0
-        statement: PreparedStatement | None = None
-        planning: float | None = None
-        try:
-            statement = await self._cancellable(self.planner.prepare(self.session, sql, ()))
-            planning = time.perf_counter() - started
-            kind = statement.kind
-            self._planned(kind, planning)
+        state = _SimpleRun()
+
+        async def plan_and_run() -> None:
+            # One cancellable task for both steps (a task per step cost a task creation each).
+            statement = await self.planner.prepare(self.session, sql, ())
+            state.statement = statement
+            state.planning = time.perf_counter() - started
+            state.kind = statement.kind
+            self._planned(statement.kind, state.planning)
             self._check_transaction(statement)
             if statement.kind == "empty":
                 self.out.write(be.EMPTY_QUERY_RESPONSE)
                 return
-            rows = await self._cancellable(self._run_statement_simple(statement))
+            state.rows = await self._run_statement_simple(statement)
+
+        try:
+            await self._cancellable(plan_and_run())
         except BaseException as exc:
-            self._observe(sql, kind, started, rows, exc, statement=statement, planning=planning)
+            self._observe(
+                sql, state.kind, started, state.rows, exc, statement=state.statement, planning=state.planning
+            )
             raise
-        self._observe(sql, kind, started, rows, None, statement=statement, planning=planning)
+        self._observe(
+            sql, state.kind, started, state.rows, None, statement=state.statement, planning=state.planning
+        )
 
     async def _run_statement_simple(self, statement: PreparedStatement) -> int:
         execution = await statement.execute(self.session, BoundParams([], [], []), ())

@@ -50,13 +50,18 @@ class SemanticStatement(PreparedStatement):
         return self.plan.sql
 
     def audit(self) -> AuditInfo:
-        touched = self.plan.touched
-        query = {
-            "tables": sorted(touched.tables),
-            "cubes": sorted(touched.cubes),
-            "members": {name: sorted(kinds) for name, kinds in sorted(touched.usages.items())},
-        }
-        return AuditInfo(query, self.plan.sql)
+        # The same for every run of a plan: built once and kept on the (cached) plan.
+        info = self.plan.__dict__.get("_audit")
+        if info is None:
+            touched = self.plan.touched
+            query = {
+                "tables": sorted(touched.tables),
+                "cubes": sorted(touched.cubes),
+                "members": {name: sorted(kinds) for name, kinds in sorted(touched.usages.items())},
+            }
+            info = AuditInfo(query, self.plan.sql)
+            object.__setattr__(self.plan, "_audit", info)
+        return info
 
     def bind(self, params: BoundParams | Sequence[Any]) -> list[Any]:
         """The values for the plan's placeholders, converted to their bound types."""
