@@ -109,6 +109,11 @@ class Settings:
         "Write a `request_logs` row and its `request_event_logs` rows to the metadata database for "
         "every query (in the background; dropped, never blocking, when the database is down).",
     )
+    access_refresh_seconds: float = _setting(
+        5.0,
+        "How often, at most, an open session re-reads its credential, team role and access list "
+        "(changes and revocations reach open sessions within this time; 0: never, only at login).",
+    )
     model_refresh_seconds: float = _setting(
         2.0, "How often, at most, a datasource's active model version is looked up again."
     )

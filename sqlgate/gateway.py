@@ -235,6 +235,7 @@ class Gateway:
             executor=self._executor,
             scram_iterations=s.scram_iterations,
             upgrade_legacy=s.upgrade_legacy_passwords,
+            context_refresh_seconds=s.access_refresh_seconds,
             offline=OfflineLogins(s.auth_offline_cache_seconds),
         )
         self.planner = CorePlanner(semantic=self._semantic_handler(), catalog=self._catalog_handler())

@@ -217,7 +217,6 @@ def route_of(tree: exp.Expression | None, sql: str, *, catalog_available: bool =
 
 def other_relations(tree: exp.Expression) -> list[str]:
     """Named relations of ``tree`` that are neither catalog relations nor CTEs (cubes, mostly)."""
-    ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
     found = []
     for table in tree.find_all(exp.Table):
         if not isinstance(table.this, exp.Identifier):
@@ -226,10 +225,34 @@ def other_relations(tree: exp.Expression) -> list[str]:
         name = table.name.lower()
         if schema in _CATALOG_SCHEMAS or (not schema and name.startswith("pg_")):
             continue
-        if not schema and name in ctes:
+        if not schema and _is_cte_reference(table, name):
             continue
         found.append(table.name)
     return found
+
+
+def _is_cte_reference(table: exp.Table, name: str) -> bool:
+    """Whether ``table`` names a CTE in scope. A non-recursive CTE is not in scope inside its own
+    body (``WITH orders AS (SELECT * FROM orders)`` reads the cube), nor are later CTEs."""
+    child: exp.Expression = table
+    parent = table.parent
+    while parent is not None:
+        if isinstance(parent, exp.With):
+            ctes = list(parent.expressions)
+            index = next((i for i, cte in enumerate(ctes) if cte is child), len(ctes))
+            visible = ctes[: index + 1] if parent.args.get("recursive") else ctes[:index]
+            if any(cte.alias_or_name.lower() == name for cte in visible):
+                return True
+        elif isinstance(parent, exp.Query):
+            with_ = parent.args.get("with_")
+            if (
+                with_ is not None
+                and with_ is not child
+                and any(cte.alias_or_name.lower() == name for cte in with_.expressions)
+            ):
+                return True
+        child, parent = parent, parent.parent
+    return False
 
 
 def _parse(sql: str) -> tuple[exp.Expression | None, PgError | None]:
@@ -250,7 +273,9 @@ def references_catalog(tree: exp.Expression | None, sql: str) -> bool:
     for table in tree.find_all(exp.Table):
         schema = table.db.lower() if table.db else ""
         name = table.name.lower()
-        if schema in _CATALOG_SCHEMAS or (not schema and name.startswith("pg_")):
+        if schema in _CATALOG_SCHEMAS:
+            return True
+        if not schema and name.startswith("pg_") and not _is_cte_reference(table, name):
             return True
     for node in tree.find_all(exp.Anonymous, exp.Dot, exp.Cast):
         if isinstance(node, exp.Anonymous):

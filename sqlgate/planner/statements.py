@@ -113,6 +113,8 @@ def parse_statement(sql: str) -> exp.Expression:
         raise _syntax_error(sql, exc) from None
     except TokenError as exc:
         raise PgError(SYNTAX_ERROR, f"syntax error: {exc}") from None
+    except Exception:  # sqlglot fails on some malformed input with other errors (TypeError …)
+        raise PgError(SYNTAX_ERROR, "syntax error: the statement cannot be parsed") from None
 
 
 def _syntax_error(sql: str, exc: ParseError) -> PgError:

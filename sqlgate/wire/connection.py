@@ -493,6 +493,7 @@ class ClientConnection(asyncio.Protocol):
             log_queries=self.options.log_queries,
             audit=self.server.audit,
             unsupported=self.server.unsupported,
+            refresh_context=_context_refresher(self.server.authenticator),
         )
         self.machine = machine
         self._in_session = True
@@ -540,3 +541,9 @@ class ClientConnection(asyncio.Protocol):
             seconds = self.options.idle_session_timeout
         error = PgError(code, f"terminating connection due to {text} timeout", severity="FATAL")
         return seconds, error
+
+
+def _context_refresher(authenticator: Any) -> Any:
+    """The authenticator's context refresher (None for stand-in authenticators in tests)."""
+    contexts = getattr(authenticator, "contexts", None)
+    return contexts.current if contexts is not None else None

@@ -12,6 +12,7 @@ from sqlgate.pgproto.binary_codec import has_binary_codec
 from sqlgate.pgproto.datarows import decode_rows, split_rows
 from sqlgate.pgproto.values import BINARY_FORMAT, TEXT_FORMAT, decoder, expand_formats
 from sqlgate.planner.api import AuditInfo, BoundParams, Execution, PreparedStatement, RowBatch
+from sqlgate.planner.semantic.access import check_access
 from sqlgate.planner.semantic.members import TouchedMembers
 from sqlgate.planner.semantic.params import convert
 from sqlgate.planner.semantic.plan import SemanticPlan
@@ -24,6 +25,16 @@ if TYPE_CHECKING:
     from sqlgate.sources.passthrough import PassthroughCursor
 
 BATCH_ROWS = 1000
+
+
+def audit_query(touched: TouchedMembers) -> dict[str, Any]:
+    """The semantic query the query log records: Cube REST keys, tables, cubes, member usages."""
+    return {
+        **touched.cube_query(),
+        "tables": sorted(touched.tables),
+        "cubes": sorted(touched.cubes),
+        "members": {name: sorted(kinds) for name, kinds in sorted(touched.usages.items())},
+    }
 
 
 class SemanticStatement(PreparedStatement):
@@ -53,13 +64,7 @@ class SemanticStatement(PreparedStatement):
         # The same for every run of a plan: built once and kept on the (cached) plan.
         info = self.plan.__dict__.get("_audit")
         if info is None:
-            touched = self.plan.touched
-            query = {
-                "tables": sorted(touched.tables),
-                "cubes": sorted(touched.cubes),
-                "members": {name: sorted(kinds) for name, kinds in sorted(touched.usages.items())},
-            }
-            info = AuditInfo(query, self.plan.sql)
+            info = AuditInfo(audit_query(self.plan.touched), self.plan.sql)
             object.__setattr__(self.plan, "_audit", info)
         return info
 
@@ -80,6 +85,9 @@ class SemanticStatement(PreparedStatement):
     async def execute(
         self, session: Session, params: BoundParams, result_formats: Sequence[int]
     ) -> SemanticExecution:
+        # Again at every execution: a prepared statement outlives access-list changes, and the
+        # session's context is refreshed (docs/security.md); a set look-up, no I/O.
+        check_access(self.plan.touched, session.ctx)
         values = self.bind(params)
         sql = self.plan.sql_for(values)
         return SemanticExecution(

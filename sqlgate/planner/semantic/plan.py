@@ -40,6 +40,7 @@ from sqlgate.planner.semantic.params import (
     shape_key,
 )
 from sqlgate.planner.semantic.statement import StatementPlanner
+from sqlgate.planner.semantic.strings import plain_strings
 from sqlgate.planner.shapes import Shape, shape_of
 from sqlgate.planner.statements import parse_statement
 from sqlgate.semantic.model import CompiledModel
@@ -158,6 +159,7 @@ def plan_statement(
     param_oids: Sequence[int] = (),
     cache: PlanCache | None = DEFAULT_PLAN_CACHE,
     consume: bool = False,
+    visible: frozenset[str] | None = None,
 ) -> tuple[SemanticPlan, list[LiftedLiteral]]:
     """Plan ``tree`` (parsed from ``sql`` with read="postgres") against ``model`` for one datasource.
 
@@ -165,8 +167,10 @@ def plan_statement(
     ``consume`` the planner may change ``tree`` instead of copying it (cheaper for big statements).
     ``tree`` may be None: a statement whose text or shape (:mod:`sqlgate.planner.shapes`) is cached
     then costs no parse at all; otherwise ``sql`` is parsed here (42601 when it does not parse).
+    ``visible`` is the session's access list (None: unrestricted): ``SELECT *`` expands to those
+    members only, so it is part of the cache key. Access is checked on the plan's ``touched``.
     """
-    base = (model_key(model), dialect, paramstyle, tuple(param_oids))
+    base = (model_key(model), dialect, paramstyle, tuple(param_oids), visible)
     exact_key = (*base, "text", sql)
     shape: Shape | None = None
     if cache is not None and sql:
@@ -183,6 +187,7 @@ def plan_statement(
     if tree is None:
         tree = parse_statement(sql)
         consume = True
+    tree = plain_strings(tree, copy=not consume)
     liftable = find_liftable(tree)
     lifted = [value for _, _, value in liftable]
     normalised: exp.Expression | None = None
@@ -197,7 +202,7 @@ def plan_statement(
     if plan is None:
         if normalised is None:
             normalised, lifted = lift_literals(tree, liftable, copy=not consume)
-        plan = _plan(normalised, model, dialect, paramstyle, param_oids)
+        plan = _plan(normalised, model, dialect, paramstyle, param_oids, visible=visible)
         if cache is not None:
             cache.put(key, plan)
     if cache is not None and sql:
@@ -251,16 +256,24 @@ def _remember_shape(
 
 
 def _plan(
-    tree: exp.Expression, model: CompiledModel, dialect: str, paramstyle: str, param_oids: Sequence[int]
+    tree: exp.Expression,
+    model: CompiledModel,
+    dialect: str,
+    paramstyle: str,
+    param_oids: Sequence[int],
+    *,
+    visible: frozenset[str] | None = None,
 ) -> SemanticPlan:
-    ctx = PlanContext(model=model, dialect=dialect, param_oids=param_oids)
+    ctx = PlanContext(model=model, dialect=dialect, param_oids=param_oids, visible=visible)
     planned = StatementPlanner(ctx).plan(tree)
     _internal_output_names(planned.tree)
     slots = SlotTable()
     final = _bind_parameters(planned.tree, slots, dialect, ctx.param_types)
     final = dialects.finish_tree(final, dialect)
     try:
-        text = final.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE)
+        # comments=False: sqlglot keeps the client's comments on the nodes they follow, and no client
+        # text may reach a datasource (DESIGN invariant 1), not even inside a comment.
+        text = final.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE, comments=False)
     except UnsupportedError as exc:
         raise PgError(FEATURE_NOT_SUPPORTED, f"not supported by the {dialect} datasource: {exc}") from None
     integral_text = _integral_variant(text, slots, dialect)
@@ -281,7 +294,7 @@ def _plan(
         slots=ordered,
         columns=columns,
         param_oids=tuple(reported),
-        touched=TouchedMembers.merge(ctx.touched),
+        touched=TouchedMembers.merge(ctx.touched).with_internal(model),
         dialect=dialect,
         paramstyle=paramstyle,
         integral_sql=integral_text,
