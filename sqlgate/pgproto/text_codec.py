@@ -39,6 +39,7 @@ from sqlgate.pgproto.coerce import (
     as_decimal,
     as_int,
     as_text,
+    check_numeric,
     interval_fields,
     interval_value,
     parse_bool,
@@ -488,11 +489,12 @@ def _parse_numeric(text: str) -> Decimal:
     if "_" in s or "n" in low or "i" in low:
         raise PgError(INVALID_TEXT_REPRESENTATION, f'invalid input syntax for type numeric: "{text}"')
     try:
-        return Decimal(s)
+        value = Decimal(s)
     except InvalidOperation:
         raise PgError(
             INVALID_TEXT_REPRESENTATION, f'invalid input syntax for type numeric: "{text}"'
         ) from None
+    return check_numeric(value)
 
 
 def _parse_bytea(text: str) -> bytes:

@@ -1,0 +1,75 @@
+"""Regression tests for what the planner fuzzing (tests/fuzz) found, as plain examples.
+
+Each ran on the real DuckDB dataset through the planner; the comment says what happened before.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from sqlgate.errors import PgError
+from sqlgate.pgproto import oids
+from sqlgate.pgproto.values import decode_value
+from sqlgate.planner.semantic.params import convert
+from tests.support.semantic_harness import run_semantic
+
+
+async def _error_of(sql: str, source: Any, params: tuple[Any, ...] = ()) -> PgError:
+    with pytest.raises(PgError) as info:
+        await run_semantic(sql, source, params)
+    return info.value
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        # int(Decimal("1e999999")) built a million-digit integer: 70 s of CPU on the event loop, and
+        # the whole gateway stalled, for one comparison literal.
+        "SELECT status, MEASURE(count) FROM orders GROUP BY 1 HAVING MEASURE(count) != 1e999999",
+        "SELECT status FROM orders WHERE id = 1e999999 GROUP BY 1",
+        "SELECT status FROM orders WHERE discount > 1e999999 GROUP BY 1",
+        "SELECT status FROM orders WHERE discount > -1e-999999 GROUP BY 1",
+    ],
+)
+async def test_numeric_literals_beyond_postgres_range_are_22003(sql: str, duckdb_source: Any) -> None:
+    assert (await _error_of(sql, duckdb_source)).sqlstate == "22003"
+
+
+async def test_integer_comparison_beyond_bigint_is_22003(duckdb_source: Any) -> None:
+    # Used to reach DuckDB as a 128-bit overflow reported as 58000 (a datasource failure).
+    error = await _error_of("SELECT MEASURE(count) FROM orders HAVING MEASURE(count) <> 1e30", duckdb_source)
+    assert error.sqlstate == "22003"
+
+
+async def test_numeric_in_range_still_works(duckdb_source: Any) -> None:
+    result = await run_semantic("SELECT MEASURE(count) FROM orders WHERE discount < 1e300", duckdb_source)
+    assert result.rows[0][0] > 0
+
+
+@pytest.mark.parametrize(
+    ("value", "oid"),
+    [
+        (Decimal("1e999999"), oids.INT8),
+        (Decimal("-1e999999"), oids.INT4),
+        (Decimal("Infinity"), oids.INT8),
+        (float("inf"), oids.INT8),
+        (Decimal("1e999999"), oids.NUMERIC),
+        ("1e999999", oids.NUMERIC),
+        (10**30, oids.INT8),
+    ],
+)
+def test_bound_values_out_of_range_are_22003(value: Any, oid: int) -> None:
+    with pytest.raises(PgError) as info:
+        convert(value, oid)
+    assert info.value.sqlstate == "22003"
+
+
+def test_numeric_parameter_text_beyond_postgres_range_is_22003() -> None:
+    # A client's $1 = '1e999999' took the same path as the literal.
+    with pytest.raises(PgError) as info:
+        decode_value(b"1e999999", oids.NUMERIC)
+    assert info.value.sqlstate == "22003"
+    assert decode_value(b"1e131071", oids.NUMERIC) == Decimal("1e131071")
