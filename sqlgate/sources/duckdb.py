@@ -23,6 +23,7 @@ from typing import Any
 import duckdb
 
 from sqlgate.errors import (
+    AMBIGUOUS_FUNCTION,
     DATATYPE_MISMATCH,
     GROUPING_ERROR,
     INVALID_TEXT_REPRESENTATION,
@@ -314,6 +315,7 @@ _BINDER_STATES = (
     ("no function matches", UNDEFINED_FUNCTION),
     ("cannot compare values", UNDEFINED_FUNCTION),
     ("no operator", UNDEFINED_FUNCTION),
+    ("could not choose a best candidate", AMBIGUOUS_FUNCTION),
     ("cannot mix values", DATATYPE_MISMATCH),
     ("group by clause", GROUPING_ERROR),
     ("aggregate function calls cannot be nested", GROUPING_ERROR),

@@ -128,6 +128,8 @@ grains = st.sampled_from(
 comparisons = st.sampled_from(
     ["=", "<>", "!=", "<", ">", "<=", ">=", "LIKE", "ILIKE", "NOT LIKE", "~", "IS DISTINCT FROM"]
 )
+# Positions PostgreSQL refuses: non-integers, huge ones, strings.
+ordinals_odd = st.sampled_from(["1.5", "1e3", "2.0", "99999999999999999999", "-1", "'a'", "NULL", "$1"])
 arith = st.sampled_from(["+", "-", "*", "/", "%", "||"])
 
 
@@ -282,11 +284,12 @@ def select_core(draw: st.DrawFn) -> str:
         elif group == "exprs":
             sql += " GROUP BY " + ", ".join(dims)
         else:
-            sql += f" GROUP BY {draw(st.integers(0, len(items) + 2))}"
+            sql += f" GROUP BY {draw(st.one_of(st.integers(0, len(items) + 2).map(str), ordinals_odd))}"
     if measures and draw(st.integers(0, 4)) == 0:
         sql += f" HAVING {draw(measure_expr(scope))} {draw(comparisons)} {draw(number_literals)}"
     if draw(st.integers(0, 2)) == 0:
-        sql += f" ORDER BY {draw(st.integers(1, len(items) + 1))} {draw(st.sampled_from(['', 'ASC', 'DESC', 'DESC NULLS LAST']))}"
+        position = draw(st.one_of(st.integers(1, len(items) + 1).map(str), ordinals_odd))
+        sql += f" ORDER BY {position} {draw(st.sampled_from(['', 'ASC', 'DESC', 'DESC NULLS LAST']))}"
     if draw(st.integers(0, 2)) == 0:
         sql += f" LIMIT {draw(st.sampled_from(['0', '1', '5', '100000', '-1', 'ALL', '9223372036854775808', '$1', 'NULL']))}"
     if draw(st.integers(0, 6)) == 0:

@@ -8,9 +8,6 @@ internal error, another exception, or SQL the datasource rejects. A subset with 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import given
@@ -18,11 +15,9 @@ from hypothesis import strategies as st
 
 from sqlgate.planner.core import CorePlanner
 from sqlgate.planner.session import Session
-from sqlgate.sources.registry import open_source
 from tests.fuzz import sql_strategies as ss
-from tests.fuzz.planner_harness import check_error, make_planner, run_sql
+from tests.fuzz.planner_harness import RecordingSource, check_error, make_planner, run_sql
 from tests.fuzz.profile import fuzz_settings
-from tests.support.dataset import load_duckdb
 from tests.support.semantic_harness import make_session
 
 HANG_SECONDS = 30
@@ -35,24 +30,8 @@ PARAM_VALUES = st.lists(
 
 
 @pytest.fixture(scope="module")
-def duckdb_file(tmp_path_factory: pytest.TempPathFactory, dataset: Any) -> Iterator[Path]:
-    import duckdb
-
-    path = tmp_path_factory.mktemp("fuzz") / "shop.duckdb"
-    connection = duckdb.connect(str(path))
-    load_duckdb(connection, dataset)
-    connection.close()
-    yield path
-
-
-@pytest.fixture(scope="module")
-async def duckdb_planner(duckdb_file: Path) -> AsyncIterator[CorePlanner]:
-    """The planner over the production DuckDB driver (its error mapping is part of what is tested)."""
-    source = open_source("DUCKDB", {"database": str(duckdb_file)}, name="fuzz")
-    try:
-        yield make_planner(source)
-    finally:
-        await source.close()
+def duckdb_planner(fuzz_duckdb_source: RecordingSource) -> CorePlanner:
+    return make_planner(fuzz_duckdb_source)
 
 
 @pytest.fixture
@@ -63,9 +42,14 @@ def duck_session() -> Session:
 @fuzz_settings(250, weight=1.0)
 @given(sql=ss.any_sql(), params=PARAM_VALUES)
 async def test_random_sql_gives_rows_or_a_proper_error(
-    duckdb_planner: CorePlanner, duck_session: Session, sql: str, params: list[bytes | None]
+    duckdb_planner: CorePlanner,
+    fuzz_duckdb_source: RecordingSource,
+    duck_session: Session,
+    sql: str,
+    params: list[bytes | None],
 ) -> None:
+    fuzz_duckdb_source.errors.clear()
     async with asyncio.timeout(HANG_SECONDS):  # a statement that never ends fails the test as a hang
         outcome = await run_sql(duckdb_planner, duck_session, sql, params)
     if outcome.error is not None:
-        check_error(sql, outcome.error)
+        check_error(sql, outcome.error, fuzz_duckdb_source)

@@ -225,3 +225,9 @@ async def test_parameter_beyond_duckdb_integers_is_22003(duck: Any) -> None:
     with pytest.raises(PgError) as info:
         await collect(await duck.open_cursor("SELECT count(*) FROM people WHERE age <> ?", [10**40]))
     assert info.value.sqlstate == "22003"
+
+
+async def test_ambiguous_function_is_42725(duck: Any) -> None:
+    with pytest.raises(PgError) as info:
+        await collect(await duck.open_cursor("SELECT '1' % '2'", []))
+    assert info.value.sqlstate == "42725"

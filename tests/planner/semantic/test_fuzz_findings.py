@@ -73,3 +73,46 @@ def test_numeric_parameter_text_beyond_postgres_range_is_22003() -> None:
         decode_value(b"1e999999", oids.NUMERIC)
     assert info.value.sqlstate == "22003"
     assert decode_value(b"1e131071", oids.NUMERIC) == Decimal("1e131071")
+
+
+@pytest.mark.parametrize(
+    ("sql", "sqlstate"),
+    [
+        # int("1.5") raised ValueError: an internal error (XX000) instead of PostgreSQL's 42601.
+        ("SELECT status FROM orders GROUP BY 1 ORDER BY 1.5", "42601"),
+        ("SELECT status FROM orders GROUP BY 1.5", "42601"),
+        ("SELECT * FROM (SELECT status FROM orders GROUP BY 1) q ORDER BY 1e3", "42601"),
+        ("SELECT * FROM (SELECT status FROM orders GROUP BY 1) q GROUP BY 2.0", "42601"),
+        ("SELECT status FROM orders GROUP BY 99999999999999999999", "42P10"),
+        # A bare SELECT reached the datasource as "SELECT" (a syntax error there).
+        ("SELECT", "0A000"),
+    ],
+)
+async def test_positions_and_empty_select_lists(sql: str, sqlstate: str, duckdb_source: Any) -> None:
+    assert (await _error_of(sql, duckdb_source)).sqlstate == sqlstate
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        # Two equal constant items: ORDER BY 2 was rendered as "ORDER BY 0" (a position out of
+        # range) or "ORDER BY 'a'" (refused by DuckDB), reported as 58000.
+        "SELECT id, 0, 0 FROM products GROUP BY 1, 2, 3 ORDER BY 2, 1 LIMIT 3",
+        "SELECT DISTINCT id, 'a', 'a' FROM products GROUP BY 1, 2, 3 ORDER BY 3 DESC, 1 LIMIT 3",
+        "SELECT FALSE, FALSE, MEASURE(count) FROM users ORDER BY 2",
+    ],
+)
+async def test_order_by_a_repeated_constant_item(sql: str, duckdb_source: Any, postgres_source: Any) -> None:
+    result = await run_semantic(sql, duckdb_source)
+    reference = await run_semantic(sql, postgres_source)
+    assert result.rows == reference.rows and result.rows
+
+
+async def test_limit_inside_an_unparenthesised_union_operand_is_42601(duckdb_source: Any) -> None:
+    # sqlglot parsed it; the generated SQL then failed on the datasource.
+    sql = "SELECT status FROM orders GROUP BY 1 OFFSET 0 UNION SELECT status FROM orders GROUP BY 1"
+    assert (await _error_of(sql, duckdb_source)).sqlstate == "42601"
+    parenthesised = (
+        "(SELECT status FROM orders GROUP BY 1 LIMIT 1) UNION SELECT status FROM orders GROUP BY 1"
+    )
+    assert len((await run_semantic(parenthesised, duckdb_source)).rows) == 5
