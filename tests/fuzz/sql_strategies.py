@@ -363,3 +363,116 @@ def mutated_query(draw: st.DrawFn) -> str:
 def any_sql() -> st.SearchStrategy[str]:
     """Grammatical queries most of the time, mutated ones and token soup otherwise."""
     return st.one_of(semantic_queries(), semantic_queries(), mutated_query(), token_soup())
+
+
+# ----------------------------------------------------------------------------- queries with an oracle
+
+
+@dataclass(frozen=True)
+class OracleQuery:
+    """Semantic SQL over ``orders`` and hand-equivalent SQL over the raw ``orders`` table."""
+
+    semantic: str
+    raw: str
+
+
+# Dimension (semantic, raw) pairs of the orders cube (see tests/support/models/orders.yml).
+ORDER_DIMENSIONS = [
+    ("status", "status"),
+    ("is_shipped", "shipped_at IS NOT NULL"),
+    (
+        "status_group",
+        "CASE WHEN status IN ('completed', 'shipped') THEN 'done' WHEN status = 'cancelled' THEN 'lost' ELSE 'open' END",
+    ),
+    ("DATE_TRUNC('month', created_at)", "DATE_TRUNC('month', created_at)"),
+    ("DATE_TRUNC('year', created_at)", "DATE_TRUNC('year', created_at)"),
+]
+ORDER_MEASURES = [
+    ("MEASURE(count)", "COUNT(*)"),
+    ("MEASURE(total_discount)", "SUM(discount)"),
+    ("MEASURE(min_discount)", "MIN(discount)"),
+    ("MEASURE(max_discount)", "MAX(discount)"),
+    ("MEASURE(customers)", "COUNT(DISTINCT user_id)"),
+    ("MEASURE(completed_count)", "COUNT(CASE WHEN status = 'completed' THEN 1 END)"),
+]
+oracle_strings = st.one_of(
+    st.sampled_from(
+        ["completed", "shipped", "pending", "cancelled", "returned", "", "Zoë", "%", "a_b", "O'Brien"]
+    ),
+    st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\x00\\"), max_size=6),
+)
+oracle_numbers = st.one_of(
+    st.integers(-5, 60).map(str),
+    st.decimals(min_value=-5, max_value=60, places=2, allow_nan=False).map(str),
+    st.sampled_from(["0", "10", "10.0", "9.99", "1e1", "0.5e2"]),
+)
+oracle_dates = st.sampled_from(
+    [
+        "2023-01-01",
+        "2023-07-01",
+        "2023-12-31 23:59:59",
+        "2024-01-01T00:00:00",
+        "2023-06-15 12:30:00",
+        "2022-01-01",
+        "2030-01-01",
+    ]
+)
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+@st.composite
+def oracle_predicate(draw: st.DrawFn, depth: int = 0) -> tuple[str, str]:
+    """A filter on orders, as (semantic, raw) text; both sides read the same literal."""
+    choice = draw(st.integers(0, 8 if depth < 2 else 5))
+    if choice == 0:
+        values = [_quote(v) for v in draw(st.lists(oracle_strings, min_size=1, max_size=4))]
+        neg = draw(st.sampled_from(["", "NOT "]))
+        text = f"status {neg}IN ({', '.join(values)})"
+        return text, text
+    if choice == 1:
+        op = draw(st.sampled_from(["=", "<>", "<", ">", "<=", ">="]))
+        text = f"discount {op} {draw(oracle_numbers)}"
+        return text, text
+    if choice == 2:
+        op = draw(st.sampled_from(["<", ">=", ">", "<="]))
+        literal = _quote(draw(oracle_dates))
+        return f"created_at {op} {literal}", f"created_at {op} CAST({literal} AS TIMESTAMPTZ)"
+    if choice == 3:
+        neg = draw(st.sampled_from(["", "NOT "]))
+        text = f"note IS {neg}NULL" if draw(st.booleans()) else f"user_id IS {neg}NULL"
+        return text, text
+    if choice == 4:
+        pattern = _quote(draw(st.sampled_from(["%a%", "c%", "%ed", "_", "%", "x%y", "%Ë%"])))
+        op = draw(st.sampled_from(["LIKE", "NOT LIKE"]))
+        return f"status {op} {pattern}", f"status {op} {pattern}"
+    if choice == 5:
+        low, high = draw(oracle_numbers), draw(oracle_numbers)
+        text = f"discount BETWEEN {low} AND {high}"
+        return text, text
+    if choice in (6, 7):
+        (ls, lr), (rs, rr) = draw(oracle_predicate(depth + 1)), draw(oracle_predicate(depth + 1))
+        op = "AND" if choice == 6 else "OR"
+        return f"({ls} {op} {rs})", f"({lr} {op} {rr})"
+    inner_s, inner_r = draw(oracle_predicate(depth + 1))
+    return f"NOT ({inner_s})", f"NOT ({inner_r})"
+
+
+@st.composite
+def oracle_queries(draw: st.DrawFn) -> OracleQuery:
+    """A grouped query over orders with random filters, and its answer written over the raw table."""
+    dims = draw(st.lists(st.sampled_from(ORDER_DIMENSIONS), max_size=2, unique=True))
+    measures = draw(st.lists(st.sampled_from(ORDER_MEASURES), min_size=1, max_size=3, unique=True))
+    semantic = f"SELECT {', '.join([d[0] for d in dims] + [m[0] for m in measures])} FROM orders"
+    raw = f"SELECT {', '.join([d[1] for d in dims] + [m[1] for m in measures])} FROM orders"
+    if draw(st.integers(0, 4)) > 0:
+        ps, pr = draw(oracle_predicate())
+        semantic += f" WHERE {ps}"
+        raw += f" WHERE {pr}"
+    if dims:
+        group = " GROUP BY " + ", ".join(str(i + 1) for i in range(len(dims)))
+        semantic += group
+        raw += group
+    return OracleQuery(semantic, raw)

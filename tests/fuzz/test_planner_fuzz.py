@@ -8,6 +8,9 @@ internal error, another exception, or SQL the datasource rejects. A subset with 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -18,7 +21,7 @@ from sqlgate.planner.session import Session
 from tests.fuzz import sql_strategies as ss
 from tests.fuzz.planner_harness import RecordingSource, check_error, make_planner, run_sql
 from tests.fuzz.profile import fuzz_settings
-from tests.support.semantic_harness import make_session
+from tests.support.semantic_harness import assert_same_rows, make_session
 
 HANG_SECONDS = 30
 PARAM_VALUES = st.lists(
@@ -53,3 +56,27 @@ async def test_random_sql_gives_rows_or_a_proper_error(
         outcome = await run_sql(duckdb_planner, duck_session, sql, params)
     if outcome.error is not None:
         check_error(sql, outcome.error, fuzz_duckdb_source)
+
+
+@pytest.fixture(scope="module")
+def raw_duckdb(fuzz_duckdb_file: Path) -> Iterator[Any]:
+    """A direct connection to the same dataset, for the oracle side."""
+    import duckdb
+
+    connection = duckdb.connect(str(fuzz_duckdb_file), read_only=True)
+    connection.execute("SET TimeZone = 'UTC'")
+    yield connection
+    connection.close()
+
+
+@fuzz_settings(60, weight=0.3)
+@given(query=ss.oracle_queries())
+async def test_answers_match_sql_on_the_raw_tables(
+    duckdb_planner: CorePlanner, duck_session: Session, raw_duckdb: Any, query: ss.OracleQuery
+) -> None:
+    async with asyncio.timeout(HANG_SECONDS):
+        outcome = await run_sql(duckdb_planner, duck_session, query.semantic)
+    assert outcome.error is None, f"{query.semantic}: {outcome.error}"
+    assert outcome.rows is not None
+    expected = raw_duckdb.execute(query.raw).fetchall()
+    assert_same_rows(outcome.rows, expected, ordered=False, tolerance=1e-9, label=query.semantic)
