@@ -25,6 +25,10 @@ SQLSTATE = re.compile(r"^[0-9A-Z]{5}$")
 # SQLSTATE classes a statement may fail with (PostgreSQL Appendix A), for fuzzed input.
 ALLOWED_CLASSES = {
     "0A",  # feature not supported
+    "0B",  # invalid transaction initiation
+    "24",  # invalid cursor state
+    "3B",  # savepoint exception
+    "55",  # object not in prerequisite state (a backward FETCH on a forward-only cursor)
     "22",  # data exception (bad literal, out of range, division by zero on the datasource …)
     "25",  # read-only transaction, transaction state
     "26",  # invalid statement name

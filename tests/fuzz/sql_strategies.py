@@ -476,3 +476,79 @@ def oracle_queries(draw: st.DrawFn) -> OracleQuery:
         semantic += group
         raw += group
     return OracleQuery(semantic, raw)
+
+
+# ----------------------------------------------------------------------------- session statements
+
+SETTINGS = ["application_name", "search_path", "TimeZone", "DateStyle", "statement_timeout", "extra_float_digits",
+            "client_encoding", "IntervalStyle", "standard_conforming_strings", "no_such_setting", "work_mem",
+            "transaction_isolation", "default_transaction_read_only", "bytea_output", "lc_messages"]  # fmt: skip
+SETTING_VALUES = ["'x'", "DEFAULT", "0", "-1", "99999999999999999999", "'UTC'", "'+05:30'", "'ISO, DMY'",
+                  "on", "off", "1e400", "'NaN'", "LOCAL", "'😀'", "\"quoted\"", "public, \"$user\"", "''",
+                  "'1 day'", "'5s'", "3.5"]  # fmt: skip
+CURSOR_NAMES = ["c", '"C 1"', "c2", "no_such_cursor"]
+PREPARED_NAMES = ["p", "p2", '"P x"', "no_such_statement"]
+
+
+@st.composite
+def session_statements(draw: st.DrawFn) -> str:
+    """SET/SHOW/transaction/PREPARE/cursor statements with random names and values."""
+    setting = draw(st.sampled_from(SETTINGS))
+    value = draw(st.sampled_from(SETTING_VALUES))
+    cursor = draw(st.sampled_from(CURSOR_NAMES))
+    prepared = draw(st.sampled_from(PREPARED_NAMES))
+    inner = draw(st.one_of(select_core(), st.sampled_from(["SELECT 1", "SELECT $1::int", "SHOW ALL"])))
+    templates = [
+        f"SET {setting} = {value}",
+        f"SET SESSION {setting} TO {value}",
+        f"SET LOCAL {setting} = {value}",
+        f"SET TIME ZONE {value}",
+        f"RESET {setting}",
+        "RESET ALL",
+        f"SHOW {setting}",
+        "SHOW ALL",
+        "SHOW TRANSACTION ISOLATION LEVEL",
+        draw(
+            st.sampled_from(
+                [
+                    "BEGIN",
+                    "BEGIN READ ONLY",
+                    "START TRANSACTION ISOLATION LEVEL SERIALIZABLE",
+                    "COMMIT",
+                    "ROLLBACK",
+                    "END",
+                    "ABORT",
+                    "SAVEPOINT s",
+                    "RELEASE s",
+                    "ROLLBACK TO s",
+                    "DISCARD ALL",
+                    "DISCARD PLANS",
+                    "UNLISTEN *",
+                    "LISTEN x",
+                    "NOTIFY x",
+                ]
+            )
+        ),
+        f"PREPARE {prepared} AS {inner}",
+        f"PREPARE {prepared} ({draw(type_names)}) AS {inner}",
+        f"EXECUTE {prepared}",
+        f"EXECUTE {prepared} ({draw(literals)})",
+        f"DEALLOCATE {prepared}",
+        "DEALLOCATE ALL",
+        f"DECLARE {cursor} CURSOR FOR {inner}",
+        f"DECLARE {cursor} {draw(st.sampled_from(['SCROLL', 'NO SCROLL', 'BINARY', 'INSENSITIVE']))} CURSOR WITH HOLD FOR {inner}",
+        f"FETCH {draw(st.sampled_from(['', 'NEXT', '5', 'ALL', 'FORWARD 2', 'BACKWARD 1', 'ABSOLUTE 3', '-1', '99999999999999999999']))} FROM {cursor}",
+        f"MOVE {draw(st.sampled_from(['', '3', 'ALL', 'LAST']))} IN {cursor}",
+        f"CLOSE {draw(st.sampled_from([*CURSOR_NAMES, 'ALL']))}",
+    ]
+    return draw(st.sampled_from(templates))
+
+
+@st.composite
+def session_scripts(draw: st.DrawFn) -> list[str]:
+    """A few statements run one after another on the same session (transactions, cursors, prepares)."""
+    return draw(
+        st.lists(
+            st.one_of(session_statements(), session_statements(), semantic_queries()), min_size=1, max_size=6
+        )
+    )

@@ -80,3 +80,19 @@ async def test_answers_match_sql_on_the_raw_tables(
     assert outcome.rows is not None
     expected = raw_duckdb.execute(query.raw).fetchall()
     assert_same_rows(outcome.rows, expected, ordered=False, tolerance=1e-9, label=query.semantic)
+
+
+@fuzz_settings(100, weight=0.3)
+@given(script=ss.session_scripts())
+async def test_session_statements_give_rows_or_a_proper_error(
+    duckdb_planner: CorePlanner, fuzz_duckdb_source: RecordingSource, script: list[str]
+) -> None:
+    """Statement sequences on one session: transactions, SET/SHOW, PREPARE/EXECUTE, cursors."""
+    session = make_session("DUCKDB")
+    for sql in script:
+        fuzz_duckdb_source.errors.clear()
+        async with asyncio.timeout(HANG_SECONDS):
+            outcome = await run_sql(duckdb_planner, session, sql)
+        if outcome.error is not None:
+            check_error(sql, outcome.error, fuzz_duckdb_source)
+            session.fail_transaction()

@@ -236,6 +236,10 @@ class StatementPlanner:
         if not node.expressions:
             # PostgreSQL answers a bare SELECT with a row of no columns; datasources reject it.
             raise PgError(FEATURE_NOT_SUPPORTED, "a SELECT without a select list is not supported")
+        if node.args.get("from_") is None and any(
+            isinstance(item.unalias(), exp.Star) for item in node.expressions
+        ):
+            raise PgError(SYNTAX_ERROR, "SELECT * with no tables specified is not valid")
         filtered = semi_joins_as_filters(node, lambda item: self._is_cube_table(item, scope))
         if filtered is not None:
             node = filtered

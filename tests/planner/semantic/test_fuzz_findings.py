@@ -116,3 +116,15 @@ async def test_limit_inside_an_unparenthesised_union_operand_is_42601(duckdb_sou
         "(SELECT status FROM orders GROUP BY 1 LIMIT 1) UNION SELECT status FROM orders GROUP BY 1"
     )
     assert len((await run_semantic(parenthesised, duckdb_source)).rows) == 5
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        # A CTE query whose FROM was lost: "SELECT * t" reached DuckDB as a FROM-less star (58000).
+        "WITH t AS (SELECT MEASURE(count) FROM orders) SELECT * t ORDER BY 1",
+        "SELECT *",
+    ],
+)
+async def test_star_without_from_is_42601(sql: str, duckdb_source: Any) -> None:
+    assert (await _error_of(sql, duckdb_source)).sqlstate == "42601"
