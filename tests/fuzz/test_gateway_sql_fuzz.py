@@ -71,6 +71,11 @@ async def pg_target(postgres_source: Any) -> AsyncIterator[PgTarget]:
         await source.close()
 
 
+async def _reset(client: Any) -> None:
+    await client.execute("ROLLBACK")
+    await client.execute("DISCARD ALL")
+
+
 def _as_pg_error(exc: asyncpg.PostgresError) -> PgError:
     return PgError(exc.sqlstate or "", getattr(exc, "message", str(exc)) or str(exc))
 
@@ -85,7 +90,9 @@ async def test_random_sql_through_the_gateway(pg_target: PgTarget, sql: str) -> 
             check_error(sql, _as_pg_error(exc))
         except asyncpg.InterfaceError:
             pass  # asyncpg itself refuses (e.g. a statement with $n but no arguments given)
-        # The same connection keeps answering.
+        # The same connection keeps answering, once out of whatever transaction the statement began
+        # (an error inside one leaves it aborted, as in PostgreSQL) and with its settings reset.
+        await _reset(pg_target.client)
         assert await pg_target.client.fetchval(ALIVE) == pg_target.alive
 
 
@@ -95,6 +102,7 @@ async def test_gateway_answers_match_sql_on_the_raw_tables(
     pg_target: PgTarget, query: ss.OracleQuery
 ) -> None:
     async with asyncio.timeout(HANG_SECONDS):
+        await _reset(pg_target.client)
         got = [tuple(r) for r in await pg_target.client.fetch(query.semantic)]
         want = [tuple(r) for r in await pg_target.raw.fetch(query.raw)]
     assert_same_rows(got, want, ordered=False, tolerance=1e-9, label=query.semantic)

@@ -1280,7 +1280,9 @@ class _Builder:
         def combined(leaf: _Leaf) -> exp.Expression:
             column = exp.Column(this=ident(leaf.name), table=ident(UNION_ALIAS))
             if leaf.oid == oids.BOOL:
-                return exp.EQ(this=exp.Max(this=column), expression=exp.Literal.number(1))
+                # Parenthesised: the measure may itself be compared (HAVING m = FALSE), and
+                # "MAX(x) = 1 = FALSE" is a syntax error on PostgreSQL and DuckDB.
+                return exp.Paren(this=exp.EQ(this=exp.Max(this=column), expression=exp.Literal.number(1)))
             value: exp.Expression = exp.Max(this=column)
             if leaf.oid == oids.INT8 and leaf.layer is not None:
                 value = exp.Coalesce(this=value, expressions=[exp.Literal.number(0)])

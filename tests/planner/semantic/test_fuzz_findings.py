@@ -128,3 +128,13 @@ async def test_limit_inside_an_unparenthesised_union_operand_is_42601(duckdb_sou
 )
 async def test_star_without_from_is_42601(sql: str, duckdb_source: Any) -> None:
     assert (await _error_of(sql, duckdb_source)).sqlstate == "42601"
+
+
+async def test_boolean_measure_of_a_multi_cube_query_compared_in_having(
+    duckdb_source: Any, postgres_source: Any
+) -> None:
+    # Rendered "HAVING MAX(l1) = 1 = TRUE": a syntax error on the datasource.
+    base = "SELECT MEASURE(users.count) FROM orders CROSS JOIN users HAVING MEASURE(orders.any_shipped) = "
+    for source in (duckdb_source, postgres_source):
+        assert (await run_semantic(base + "TRUE", source)).rows == [(400,)]
+        assert (await run_semantic(base + "FALSE", source)).rows == []
