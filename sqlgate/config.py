@@ -52,6 +52,26 @@ class Settings:
         choices=("auto", "password"),
     )
     max_connections: int = _setting(500, "Client sessions allowed at once; more get FATAL 53300.")
+    max_connections_per_credential: int = _setting(
+        100,
+        "Sessions one credential (SQL user name) may hold at once; more get FATAL 53300 "
+        "(0: no per-credential limit, only `max_connections`).",
+    )
+    require_tls: bool = _setting(
+        False,
+        "Refuse clients that do not encrypt the connection (FATAL 28000, as PostgreSQL's `hostssl`); "
+        "needs `tls_cert` and `tls_key`.",
+    )
+    statement_timeout: float = _setting(
+        600.0,
+        "Seconds any statement may run before it is cancelled (57014); 0: no server limit. A session's "
+        "`SET statement_timeout` may lower it but never raise it.",
+    )
+    max_result_rows: int = _setting(
+        10_000_000,
+        "Rows one statement may return; a larger result fails with 54000 instead of its "
+        "CommandComplete (never truncated; the session stays usable). 0: no limit.",
+    )
     startup_timeout: float = _setting(
         60.0, "Seconds a client has to finish start-up and authentication before it is dropped."
     )
@@ -69,6 +89,11 @@ class Settings:
     )
     auth_cache_seconds: float = _setting(
         60.0, "Seconds a successful bcrypt password check is remembered (0 disables the cache)."
+    )
+    auth_offline_cache_seconds: float = _setting(
+        0.0,
+        "When the metadata database is unreachable, accept a login whose password was verified "
+        "successfully within this many seconds (0: such logins fail with 08006).",
     )
     auth_failure_delay_max: float = _setting(
         5.0, "Longest delay, in seconds, imposed on repeated failed logins (0 disables the throttle)."
@@ -162,6 +187,12 @@ class Settings:
             raise SettingsError("port must be between 0 and 65535")
         if self.max_connections < 1:
             raise SettingsError("max_connections must be at least 1")
+        if self.max_connections_per_credential < 0 or self.max_result_rows < 0:
+            raise SettingsError("max_connections_per_credential and max_result_rows must not be negative")
+        if self.statement_timeout < 0 or self.auth_offline_cache_seconds < 0:
+            raise SettingsError("statement_timeout and auth_offline_cache_seconds must not be negative")
+        if self.require_tls and not (self.tls_cert and self.tls_key):
+            raise SettingsError("--require-tls needs --tls-cert and --tls-key")
         if self.max_message_size < 1024:
             raise SettingsError("max_message_size must be at least 1024 bytes")
         if self.catalog_max_rows < 1 or self.catalog_pool_size < 1:

@@ -25,12 +25,13 @@ from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 from typing import Any
 
-from sqlgate.auth.authenticator import Authenticator
+from sqlgate.auth.authenticator import Authenticator, OfflineLogins
 from sqlgate.auth.channel_binding import certificate_der, tls_server_end_point
 from sqlgate.auth.context import ModelVersion
 from sqlgate.auth.guards import FailureThrottle, SuccessCache
 from sqlgate.auth.store import CredentialStore, MetastoreCredentialStore
 from sqlgate.config import Settings, SettingsError
+from sqlgate.errors import CONNECTION_FAILURE, PgError
 from sqlgate.observability.audit import QueryAudit
 from sqlgate.observability.metrics import Metrics
 from sqlgate.observability.querylog import QueryLog
@@ -111,7 +112,16 @@ class Gateway:
             engine = self._metadata_engine()
 
             async def load_files(version_id: str) -> list[tuple[str, str]]:
-                return [(f.name, f.code) for f in await logins.load_model_files(engine, version_id)]
+                try:
+                    files = await logins.load_model_files(engine, version_id)
+                except PgError:
+                    raise
+                except Exception as exc:  # the metadata database is down or unreachable
+                    log.warning("loading model files failed: %s", type(exc).__name__)
+                    raise PgError(
+                        CONNECTION_FAILURE, "the metadata database is unavailable: cannot load the model"
+                    ) from None
+                return [(f.name, f.code) for f in files]
 
             async def current_version(datasource_id: str) -> ModelVersion:
                 record = await logins.active_model_version(engine, datasource_id)
@@ -180,6 +190,10 @@ class Gateway:
             tls=context,
             channel_binding=binding,
             max_connections=s.max_connections,
+            max_connections_per_credential=s.max_connections_per_credential,
+            require_tls=s.require_tls,
+            statement_timeout=s.statement_timeout,
+            max_result_rows=s.max_result_rows,
             startup_timeout=s.startup_timeout,
             idle_session_timeout=s.idle_session_timeout,
             max_message_size=s.max_message_size,
@@ -214,6 +228,7 @@ class Gateway:
             executor=self._executor,
             scram_iterations=s.scram_iterations,
             upgrade_legacy=s.upgrade_legacy_passwords,
+            offline=OfflineLogins(s.auth_offline_cache_seconds),
         )
         self.planner = CorePlanner(semantic=self._semantic_handler(), catalog=self._catalog_handler())
         audit = None

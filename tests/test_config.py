@@ -46,3 +46,12 @@ def test_command_line_wins_over_environment() -> None:
 def test_every_setting_is_documented_in_docs_server_md() -> None:
     docs = (Path(__file__).parent.parent / "docs" / "server.md").read_text()
     assert settings_reference() in docs
+
+
+def test_limit_settings_are_validated() -> None:
+    with pytest.raises(SettingsError, match="require-tls"):
+        Settings.from_env({"SQLGATE_REQUIRE_TLS": "on"})
+    with pytest.raises(SettingsError, match="must not be negative"):
+        Settings.from_env({"SQLGATE_MAX_RESULT_ROWS": "-1"})
+    settings = Settings.from_env({"SQLGATE_STATEMENT_TIMEOUT": "2.5", "SQLGATE_MAX_RESULT_ROWS": "0"})
+    assert settings.statement_timeout == 2.5 and settings.max_result_rows == 0

@@ -13,6 +13,9 @@ Policy (see docs/server.md):
 * bcrypt runs in a thread pool; failures are throttled per address and user name; successful bcrypt
   checks are cached briefly; legacy plain-text passwords are replaced by bcrypt + verifier after a
   successful login (in the background).
+* The metadata database cannot be reached: FATAL 08006 naming it, unless ``offline_ttl`` > 0 and the
+  user logged in successfully within that many seconds: then the password is checked, exactly as
+  online, against the credential record that login read (an :class:`OfflineLogins` entry).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import asyncio
 import hmac
 import logging
 import secrets
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -36,10 +40,10 @@ from sqlgate.auth.scram import SCRAM_SHA_256, SCRAM_SHA_256_PLUS, ScramExchange,
 from sqlgate.auth.store import CredentialStore
 from sqlgate.auth.verifier import DEFAULT_ITERATIONS, ScramVerifier, make_verifier, parse_verifier
 from sqlgate.errors import (
+    CONNECTION_FAILURE,
     INVALID_AUTHORIZATION_SPECIFICATION,
     INVALID_PASSWORD,
     PROTOCOL_VIOLATION,
-    SYSTEM_ERROR,
     PgError,
 )
 from sqlgate.metastore.records import LoginRecord
@@ -99,6 +103,48 @@ def _is_legacy_plain(stored: str | None) -> bool:
     return bool(stored) and not is_bcrypt_hash(stored or "")
 
 
+class OfflineLogins:
+    """Credential records of recent successful logins, to authenticate the same users while the
+    metadata database is unreachable (only then). An entry lives ``ttl`` seconds from the login that
+    stored it; 0 disables the cache. Only records are kept, never passwords: an offline login still
+    proves the password against the stored verifier or hash."""
+
+    def __init__(
+        self, ttl: float = 0.0, max_entries: int = 10_000, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._clock = clock
+        self._entries: dict[str, tuple[float, LoginRecord]] = {}
+
+    def remember(self, username: str, login: LoginRecord) -> None:
+        if self.ttl <= 0:
+            return
+        self._entries.pop(username, None)
+        self._entries[username] = (self._clock() + self.ttl, login)
+        while len(self._entries) > self.max_entries:
+            self._entries.pop(next(iter(self._entries)))
+
+    def find(self, username: str) -> LoginRecord | None:
+        entry = self._entries.get(username)
+        if entry is None:
+            return None
+        if entry[0] < self._clock():
+            del self._entries[username]
+            return None
+        return entry[1]
+
+
+def metadata_unavailable() -> AuthenticationFailed:
+    """The FATAL error of a login that cannot be checked because the metadata database is down."""
+    return AuthenticationFailed(
+        CONNECTION_FAILURE,
+        "the metadata database is unavailable: logins cannot be verified",
+        "store",
+        hint="Sessions already open keep working; retry when the metadata database is back.",
+    )
+
+
 class Authenticator:
     """Runs authentication exchanges; one instance per gateway."""
 
@@ -113,8 +159,10 @@ class Authenticator:
         executor: Executor | None = None,
         scram_iterations: int = DEFAULT_ITERATIONS,
         upgrade_legacy: bool = True,
+        offline: OfflineLogins | None = None,
     ) -> None:
         self.store = store
+        self.offline = offline or OfflineLogins()
         self.allow_cleartext = allow_cleartext
         self.password_method = password_method
         self.throttle = throttle or FailureThrottle()
@@ -166,12 +214,14 @@ class Authenticator:
         except PgError:
             raise
         except Exception as exc:
-            log.error("credential lookup failed: %s", type(exc).__name__)
-            raise AuthenticationFailed(
-                SYSTEM_ERROR,
-                "authentication is unavailable: the metadata database cannot be reached",
-                "store",
-            ) from None
+            login = self.offline.find(username)
+            if login is None:
+                log.error("credential lookup failed: %s", type(exc).__name__)
+                raise metadata_unavailable() from None
+            log.warning(
+                "credential lookup failed (%s): checking the password against the record of a recent login",
+                type(exc).__name__,
+            )
         try:
             if self.password_method == "password":
                 await self._cleartext(username, login, conversation, client)
@@ -188,9 +238,11 @@ class Authenticator:
         assert login is not None
         self.throttle.succeeded(client.address, username)
         try:
-            return build_security_context(login)
+            ctx = build_security_context(login)
         except PgError as exc:
             raise AuthenticationFailed(exc.sqlstate, exc.message, "not_team_member", hint=exc.hint) from None
+        self.offline.remember(username, login)
+        return ctx
 
     async def _verifier_for(self, login: LoginRecord | None) -> ScramVerifier | None:
         if login is None:

@@ -34,6 +34,13 @@ class Metrics:
             ["reason"],
             registry=r,
         )
+        self.connections_refused = Counter(
+            "sqlgate_connections_refused_total",
+            "Connections refused by a limit: max_connections, starting (sockets in start-up), "
+            "per_credential, require_tls, shutting_down.",
+            ["limit"],
+            registry=r,
+        )
         self.queries = Counter(
             "sqlgate_queries_total",
             "Statements executed, by kind and outcome.",
@@ -76,6 +83,9 @@ class Metrics:
 
     def auth_failed(self, reason: str) -> None:
         self.auth_failures.labels(reason=reason).inc()
+
+    def connection_refused(self, limit: str) -> None:
+        self.connections_refused.labels(limit=limit).inc()
 
     def query_done(self, kind: str, outcome: str, seconds: float) -> None:
         # labels() costs a lock and a tuple build per call; the few label combinations are cached.

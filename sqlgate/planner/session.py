@@ -34,6 +34,11 @@ class Session:
     process_id: int = 0
     client_address: str = ""
     tls: bool = False  # the client connection is encrypted (pg_stat_ssl shows it)
+    # The server's statement_timeout in seconds (None: no server limit): the session default, and a
+    # ceiling that a session's SET may go below but not above (a gateway protects its datasources).
+    max_statement_timeout: float | None = None
+    # Rows one statement (or one DECLAREd cursor, over all its FETCHes) may return; 0: no limit.
+    max_result_rows: int = 0
     settings: dict[str, str] = field(default_factory=dict)
     transaction_status: TransactionStatus = "I"
     # Named prepared statements: protocol-level (Parse) and SQL-level (PREPARE) share one namespace.
@@ -60,6 +65,10 @@ class Session:
             username = getattr(self.ctx, "username", None)
             if username:
                 base["session_authorization"] = username
+            if self.max_statement_timeout:
+                base["statement_timeout"] = gucs.normalize_value(
+                    "statement_timeout", f"{round(self.max_statement_timeout * 1000)}ms"
+                )[1]
             base.update(self.settings)
             self.defaults = base
         self.settings = dict(self.defaults)
@@ -120,12 +129,18 @@ class Session:
         return self._codec
 
     def statement_timeout(self) -> float | None:
-        """``statement_timeout`` in seconds, or None when off."""
+        """The effective statement timeout in seconds, or None when off: the session's
+        ``statement_timeout`` capped by the server's (``SET statement_timeout = 0`` or a larger value
+        is accepted, as tools send it, but cannot lift the server's limit)."""
         try:
             ms = gucs.parse_milliseconds(self.settings.get("statement_timeout", "0"))
         except ValueError:
-            return None
-        return ms / 1000 if ms > 0 else None
+            ms = 0
+        own = ms / 1000 if ms > 0 else None
+        cap = self.max_statement_timeout or None
+        if own is None:
+            return cap
+        return own if cap is None else min(own, cap)
 
     # ------------------------------------------------------------------ transaction block
 

@@ -30,6 +30,7 @@ from sqlgate.pgproto import oids
 from sqlgate.planner import gucs
 from sqlgate.planner.api import BoundParams, Execution, PreparedStatement, ResultColumn, RowBatch
 from sqlgate.planner.lexer import NUMBER, OP, PARAM, QUOTED_IDENT, STRING, WORD, Token, significant_tokens
+from sqlgate.planner.limits import RowLimitedExecution
 from sqlgate.planner.statements import InProcessStatement, text_column
 
 if TYPE_CHECKING:
@@ -547,6 +548,8 @@ class SessionCommands:
                 raise PgError("42P11", "cannot open this query as a cursor")
             execution = await inner.execute(s, BoundParams.from_values([], ()), ())
             execution.columns = inner.columns if execution.columns is None else execution.columns
+            if s.max_result_rows:
+                execution = RowLimitedExecution(execution, s.max_result_rows)
             s.cursors[name] = execution
             if not hold:
                 _transaction_cursors(s).add(name)

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from sqlgate.sources.base import SourceColumn
-from sqlgate.sources.limits import Deadline, QueryGate, within
+from sqlgate.sources.limits import Deadline, QueryGate, statement_timeout, within
 
 # (column index, value converter) for the few columns whose values need changing on the way out.
 Converters = list[tuple[int, Callable[[Any], Any]]]
@@ -28,6 +28,7 @@ class SlotCursor(ABC):
         self._deadline = deadline
         self._exhausted = False
         self._closing: asyncio.Task[None] | None = None
+        self._expiry: asyncio.TimerHandle | None = None
 
     @property
     def exhausted(self) -> bool:
@@ -42,6 +43,8 @@ class SlotCursor(ABC):
         await asyncio.shield(self._closing)
 
     async def _close_once(self) -> None:
+        if self._expiry is not None:
+            self._expiry.cancel()
         try:
             await self._cleanup(finished=self._exhausted)
         finally:
@@ -68,15 +71,36 @@ class GatedCursor(SlotCursor):
     def __init__(self, columns: Sequence[SourceColumn], gate: QueryGate, deadline: Deadline) -> None:
         super().__init__(gate, deadline)
         self.columns = columns
+        self._fetching = False
+        self._expired = False
+        left = deadline.left()
+        if left is not None:
+            # A cursor read in portions (FETCH, Execute with a row count) may sit idle between them;
+            # its datasource query and slot must still end with the deadline, not when the client
+            # next asks (a client holding cursors open would otherwise hold the datasource's slots).
+            self._expiry = asyncio.get_running_loop().call_later(left, self._expire)
+
+    def _expire(self) -> None:
+        if self._fetching or self._closing is not None or self._exhausted:
+            return  # a running fetch gets 57014 from ``within``; a finished query holds nothing
+        self._expired = True
+        self._closing = asyncio.ensure_future(self._close_once())
+        self._closing.add_done_callback(_consume_exception)
 
     async def batches(self, batch_size: int) -> AsyncIterator[list[Any]]:
         """Yield lists of at most ``batch_size`` rows until the result is exhausted."""
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         while not self._exhausted:
+            if self._expired:
+                raise statement_timeout()
             if self._closing is not None:
                 raise RuntimeError("cursor is closed")
-            rows = await within(self._deadline, self._fetch(batch_size))
+            self._fetching = True
+            try:
+                rows = await within(self._deadline, self._fetch(batch_size))
+            finally:
+                self._fetching = False
             if len(rows) < batch_size:
                 self._exhausted = True
             if rows:
@@ -87,6 +111,12 @@ class GatedCursor(SlotCursor):
     @abstractmethod
     async def _fetch(self, n: int) -> list[Any]:
         """The next at most ``n`` rows; fewer than ``n`` means the result is exhausted."""
+
+
+def _consume_exception(task: asyncio.Task[None]) -> None:
+    """Retrieve a background close's exception (the cleanup already logged what matters)."""
+    if not task.cancelled():
+        task.exception()
 
 
 def apply_converters(rows: list[Any], converters: Converters) -> list[Any]:

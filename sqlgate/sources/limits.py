@@ -117,6 +117,12 @@ class Deadline:
             raise statement_timeout()
         return left
 
+    def left(self) -> float | None:
+        """Seconds left, never negative (None: no deadline); does not raise."""
+        if self._at is None:
+            return None
+        return max(0.0, self._at - time.monotonic())
+
     @property
     def expired(self) -> bool:
         return self._at is not None and time.monotonic() >= self._at

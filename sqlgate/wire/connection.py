@@ -26,6 +26,7 @@ from sqlgate.errors import (
     ADMIN_SHUTDOWN,
     CANNOT_CONNECT_NOW,
     INTERNAL_ERROR,
+    INVALID_AUTHORIZATION_SPECIFICATION,
     PROTOCOL_VIOLATION,
     QUERY_CANCELED,
     TOO_MANY_CONNECTIONS,
@@ -72,6 +73,7 @@ class ClientConnection(asyncio.Protocol):
         self.is_loopback = False
         self.tls = False
         self.admitted = False
+        self.counted_credential: str | None = None  # set while counted in server.per_credential
         self.shutdown_requested = False
         self.idle = False
         self.close_reason = "client closed"
@@ -108,10 +110,24 @@ class ClientConnection(asyncio.Protocol):
         else:  # a unix socket is local
             self.address = "local"
             self.is_loopback = True
+        if self.server.starting_full():
+            # As many sockets are still in start-up as sessions are allowed: refuse at once, so that
+            # clients that connect and send nothing cannot use up the process's file descriptors.
+            self._lost = True
+            self._refused("starting")
+            transport.write(
+                be.error_response(
+                    PgError(TOO_MANY_CONNECTIONS, "sorry, too many clients already", severity="FATAL")
+                )
+            )
+            transport.close()
+            return
         self.task = asyncio.get_running_loop().create_task(self.run())
         self.server.connection_made(self)
 
     def data_received(self, data: bytes) -> None:
+        if self.task is None:  # refused in connection_made: nothing will read it
+            return
         self.bytes_received += len(data)
         self.parser.feed(data)
         if self.server.metrics is not None:
@@ -183,7 +199,7 @@ class ClientConnection(asyncio.Protocol):
                 return msg
             if self._eof or self._lost:
                 raise ClientGone
-            if self.shutdown_requested and self._in_session:
+            if self.shutdown_requested and self._in_session and not self._in_batch():
                 raise _Shutdown
             self._waiter = asyncio.get_running_loop().create_future()
             self.idle = True
@@ -192,6 +208,14 @@ class ClientConnection(asyncio.Protocol):
             finally:
                 self.idle = False
                 self._waiter = None
+
+    def _refused(self, limit: str) -> None:
+        if self.server.metrics is not None:
+            self.server.metrics.connection_refused(limit)
+
+    def _in_batch(self) -> bool:
+        """An extended-protocol batch is under way (its Sync not yet handled)."""
+        return self.machine is not None and self.machine.in_batch
 
     def request_shutdown(self) -> None:
         """Drain: an idle session ends now, a busy one after its current message."""
@@ -386,11 +410,25 @@ class ClientConnection(asyncio.Protocol):
         self.application_name = request.settings.get("application_name", "")
         if request.negotiate is not None:
             self.out.write(request.negotiate.encode())
+        if self.options.require_tls and not self.tls:
+            # PostgreSQL's answer when only hostssl lines match; refused before any password exchange.
+            self._refused("require_tls")
+            raise FatalError(
+                PgError(
+                    INVALID_AUTHORIZATION_SPECIFICATION,
+                    f'connection requires TLS: host "{self.address}", user "{request.user}", '
+                    f'database "{request.database}", no encryption',
+                    severity="FATAL",
+                    hint="This server accepts only encrypted connections: connect with sslmode=require.",
+                )
+            )
         if self.server.shutting_down:
+            self._refused("shutting_down")
             raise FatalError(
                 PgError(CANNOT_CONNECT_NOW, "the database system is shutting down", severity="FATAL")
             )
         if not self.server.admit(self):
+            self._refused("max_connections")
             raise FatalError(
                 PgError(TOO_MANY_CONNECTIONS, "sorry, too many clients already", severity="FATAL")
             )
@@ -418,6 +456,19 @@ class ClientConnection(asyncio.Protocol):
             if self.server.metrics is not None:
                 self.server.metrics.auth_failed("protocol")
             raise FatalError(exc) from None
+        if not self.server.admit_credential(self, ctx.username):
+            # Checked after authentication (as PostgreSQL's per-role limit): guessing a name must not
+            # let anyone use up a credential's sessions.
+            self._refused("per_credential")
+            raise FatalError(
+                PgError(
+                    TOO_MANY_CONNECTIONS,
+                    f'too many connections for credential "{ctx.username}"',
+                    severity="FATAL",
+                    detail=f"This credential may hold {self.options.max_connections_per_credential}"
+                    " sessions at once (max_connections_per_credential).",
+                )
+            )
         self.pid, self.secret = self.server.registry.register(self)
         settings = dict(request.settings)
         settings.setdefault("session_authorization", ctx.username)
@@ -428,6 +479,8 @@ class ClientConnection(asyncio.Protocol):
             client_address=self.address,
             settings=settings,
             tls=self.tls,
+            max_statement_timeout=self.options.statement_timeout or None,
+            max_result_rows=self.options.max_result_rows,
         )
 
     async def _serve(self) -> None:
@@ -457,7 +510,7 @@ class ClientConnection(asyncio.Protocol):
         self.out.write(be.BackendKeyData(self.pid, self.secret).encode())
         machine.ready_for_query()
         while True:
-            if self.shutdown_requested:
+            if self.shutdown_requested and not machine.in_batch:
                 raise _Shutdown
             timeout, error = self._idle_timeout()
             if timeout:

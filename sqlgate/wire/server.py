@@ -40,6 +40,8 @@ class WireServer:
         self.registry = CancelRegistry()
         self.connections: set[ClientConnection] = set()
         self.admitted: set[ClientConnection] = set()
+        # Authenticated sessions per credential (user name), for max_connections_per_credential.
+        self.per_credential: dict[str, int] = {}
         self.shutting_down = False
         self._server: asyncio.AbstractServer | None = None
         self.port = options.port
@@ -68,6 +70,11 @@ class WireServer:
     def connection_done(self, conn: ClientConnection) -> None:
         self.connections.discard(conn)
         self.admitted.discard(conn)
+        self.release_credential(conn)
+
+    def starting_full(self) -> bool:
+        """True when max_connections sockets are already in start-up (not yet sessions)."""
+        return len(self.connections) - len(self.admitted) >= self.options.max_connections
 
     def admit(self, conn: ClientConnection) -> bool:
         """Count ``conn`` against max_connections; False when the limit is reached."""
@@ -75,6 +82,27 @@ class WireServer:
             return False
         self.admitted.add(conn)
         return True
+
+    def admit_credential(self, conn: ClientConnection, username: str) -> bool:
+        """Count an authenticated session against its credential's limit; False when it is reached."""
+        limit = self.options.max_connections_per_credential
+        count = self.per_credential.get(username, 0)
+        if limit and count >= limit:
+            return False
+        self.per_credential[username] = count + 1
+        conn.counted_credential = username
+        return True
+
+    def release_credential(self, conn: ClientConnection) -> None:
+        username = conn.counted_credential
+        if username is None:
+            return
+        conn.counted_credential = None
+        left = self.per_credential.get(username, 0) - 1
+        if left > 0:
+            self.per_credential[username] = left
+        else:
+            self.per_credential.pop(username, None)
 
     async def shutdown(self, timeout: float | None = None) -> None:
         """Stop accepting; idle sessions end at once (57P01), busy ones when their statement ends or

@@ -48,6 +48,7 @@ from sqlgate.pgproto import frontend as fe
 from sqlgate.pgproto.parser import InvalidMessage
 from sqlgate.pgproto.values import RowEncoder, decode_value, expand_formats
 from sqlgate.planner.api import BoundParams, Execution, Planner, PreparedStatement, ResultColumn
+from sqlgate.planner.limits import result_too_large
 from sqlgate.planner.session import Session
 from sqlgate.wire.output import ClientGone, Output
 
@@ -81,6 +82,7 @@ class Portal:
     formats: list[int]
     encoder: RowEncoder | None
     done: bool = False
+    sent: int = 0  # rows sent so far by this portal's Executes (for max_result_rows)
     exhausted: bool = False  # all rows sent, but the last Execute stopped exactly at its row limit
     closed: bool = False
 
@@ -130,6 +132,9 @@ class SessionMachine:
         self.unsupported = unsupported
         self.portals: dict[str, Portal] = {}
         self.skip_until_sync = False
+        # True between an extended-protocol message and the Sync that ends its batch: a draining
+        # server finishes the batch (its client waits for ReadyForQuery) before it ends the session.
+        self.in_batch = False
         self.reported: dict[str, str] = {}
         self.queries = 0
         self._running: asyncio.Task[Any] | None = None
@@ -216,8 +221,11 @@ class SessionMachine:
         if isinstance(msg, fe.Terminate):
             raise Terminate
         if isinstance(msg, fe.Sync):
+            self.in_batch = False
             await self._sync()
             return
+        if isinstance(msg, _EXTENDED):
+            self.in_batch = True
         if self.skip_until_sync:
             return
         if isinstance(msg, InvalidMessage):
@@ -336,13 +344,20 @@ class SessionMachine:
                 await self.portals.pop(name).release()
 
     async def _stream(
-        self, execution: Execution, encoder: RowEncoder | None, max_rows: int
+        self, execution: Execution, encoder: RowEncoder | None, max_rows: int, already: int = 0
     ) -> tuple[int, bool]:
-        """Write rows until the execution is done or ``max_rows`` were sent; (rows sent, done)."""
+        """Write rows until the execution is done or ``max_rows`` were sent; (rows sent, done).
+        ``already``: rows earlier Executes of the same portal sent (they count against the limit)."""
         sent = 0
         out = self.out
+        limit = self.session.max_result_rows
         while True:
             batch, done = await execution.fetch(0 if max_rows <= 0 else max_rows - sent)
+            if limit and already + sent + batch.count > limit:
+                # Never a truncated result: the statement fails instead of completing (the client
+                # discards rows of a failed statement); the caller closes the execution, which
+                # cancels the datasource query.
+                raise result_too_large(limit)
             if batch.encoded is not None:
                 out.write(batch.encoded)
             elif batch.rows:
@@ -572,8 +587,9 @@ class SessionMachine:
                 done = True
             else:
                 rows, done = await self._cancellable(
-                    self._stream(portal.execution, portal.encoder, msg.max_rows)
+                    self._stream(portal.execution, portal.encoder, msg.max_rows, portal.sent)
                 )
+                portal.sent += rows
                 if done and 0 < msg.max_rows == rows:
                     # PostgreSQL does not look ahead: a portal stopped exactly at the limit is suspended,
                     # and the next Execute completes it with "SELECT 0".

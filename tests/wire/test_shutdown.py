@@ -51,3 +51,24 @@ async def test_shutdown_timeout_cancels_long_statements() -> None:
             pass
         fatal = [m for m in seen if isinstance(m, be.ErrorResponse)]
         assert [m.code for m in fatal] == ["57P01"]
+
+
+async def test_shutdown_finishes_an_extended_batch_up_to_its_sync() -> None:
+    """A drain must not end a session between Execute and Sync: its client waits for ReadyForQuery."""
+    async with running_gateway(semantic=NumbersHandler()) as gw:
+        conn = await RawPg.connect(gw.port)
+        await conn.startup("alice", password_of("alice"))
+        await conn.send(
+            fe.Parse("", "SELECT n FROM slow_numbers LIMIT 3", ()),
+            fe.Bind("", "", (), (), ()),
+            fe.Execute("", 0),
+            fe.Sync(),
+        )
+        await asyncio.sleep(0.1)
+        stopping = asyncio.create_task(gw.stop(timeout=5))
+        messages = await conn.recv_until()
+        assert rows(messages) == [["1"], ["2"], ["3"]]
+        assert isinstance(messages[-1], be.ReadyForQuery)
+        error = await conn.recv()
+        assert isinstance(error, be.ErrorResponse) and error.code == "57P01"
+        await stopping

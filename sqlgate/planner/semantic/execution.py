@@ -74,21 +74,8 @@ class SemanticStatement(PreparedStatement):
 
 
 def statement_timeout(session: Session) -> float | None:
-    """The session's ``statement_timeout`` in seconds (None when unset or 0)."""
-    raw = session.settings.get("statement_timeout") if session is not None else None
-    if not raw:
-        return None
-    text = str(raw).strip().lower()
-    units = {"ms": 0.001, "s": 1.0, "min": 60.0, "h": 3600.0}
-    for suffix, factor in units.items():
-        if text.endswith(suffix) and text[: -len(suffix)].strip().replace(".", "", 1).isdigit():
-            value = float(text[: -len(suffix)]) * factor
-            return value or None
-    try:
-        value = float(text) / 1000.0
-    except ValueError:
-        return None
-    return value or None
+    """The session's effective statement timeout in seconds (None when there is none)."""
+    return session.statement_timeout() if session is not None else None
 
 
 class SemanticExecution(Execution):

@@ -8,10 +8,12 @@ version it logged in with, but the provider re-reads the datasource's current ve
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
+from sqlgate.errors import PgError
 from sqlgate.semantic.cache import ModelCache
 from sqlgate.semantic.model import CompiledModel
 
@@ -22,6 +24,7 @@ FilesLoader = Callable[[str], Awaitable[Sequence[tuple[str, str]]]]
 VersionLoader = Callable[[str], Awaitable["ModelVersion"]]
 
 EMPTY_MODEL = CompiledModel({}, {}, checksum="")
+log = logging.getLogger("sqlgate.planner")
 
 
 class CachedModelProvider:
@@ -58,7 +61,15 @@ class CachedModelProvider:
         now = self._clock()
         known = self._versions.get(datasource_id)
         if known is None or now - known[0] >= self.refresh_seconds:
-            version = await self.current_version(datasource_id)
+            try:
+                version = await self.current_version(datasource_id)
+            except PgError:
+                raise
+            except Exception as exc:
+                # The metadata database is unreachable: open sessions keep the version they know
+                # (compiled models stay cached) and the look-up is retried after refresh_seconds.
+                version = known[1] if known is not None else ctx.model_version
+                log.warning("model version look-up failed (%s): keeping the known one", type(exc).__name__)
             self._versions[datasource_id] = (now, version)
             return version
         return known[1]
