@@ -37,7 +37,7 @@ from tests.support.semantic_harness import StaticModels, StaticSources, fixture_
 
 GOOD_QUERY = "SELECT status, MEASURE(count) FROM orders GROUP BY 1 ORDER BY 1"
 # How long a bad connection may stay silent before it counts as waiting for more input.
-QUIET_SECONDS = 0.2
+QUIET_SECONDS = 0.1
 # Longest a case may take before it counts as a hang.
 HANG_SECONDS = 10
 
@@ -163,14 +163,14 @@ async def _case(target: Target, pieces: list[bytes], *, login: bool) -> None:
         await _check_gateway_serves(target)
 
 
-@fuzz_settings(60, weight=0.05)
+@fuzz_settings(40, weight=0.05)
 @given(data=st.data())
 async def test_mutated_startup_before_authentication(target: Target, data: st.DataObject) -> None:
     stream = data.draw(ws.mutated_startup())
     await _case(target, data.draw(ws.chunked(stream)), login=False)
 
 
-@fuzz_settings(80, weight=0.05)
+@fuzz_settings(50, weight=0.05)
 @given(data=st.data())
 async def test_mutated_messages_after_authentication(target: Target, data: st.DataObject) -> None:
     stream = data.draw(ws.raw_or_mutated_stream())
