@@ -109,6 +109,11 @@ class Settings:
         "Write a `request_logs` row and its `request_event_logs` rows to the metadata database for "
         "every query (in the background; dropped, never blocking, when the database is down).",
     )
+    access_refresh_seconds: float = _setting(
+        5.0,
+        "How often, at most, an open session re-reads its credential, team role and access list "
+        "(changes and revocations reach open sessions within this time; 0: never, only at login).",
+    )
     model_refresh_seconds: float = _setting(
         2.0, "How often, at most, a datasource's active model version is looked up again."
     )
@@ -149,6 +154,12 @@ class Settings:
         "(42P01/42883/42704) to this file, one JSON line each (capture mode).",
     )
     reuse_port: bool = _setting(False, "Set SO_REUSEPORT so several processes can share the port.")
+    workers: int = _setting(
+        1,
+        "Worker processes serving the port together (SO_REUSEPORT); a cancel request reaching the "
+        "wrong worker is forwarded to the one running the session. Worker i serves metrics on "
+        "metrics_port + i.",
+    )
     log_level: str = _setting(
         "info", "Log level: debug, info, warning, error.", choices=("debug", "info", "warning", "error")
     )
@@ -185,6 +196,10 @@ class Settings:
                 raise SettingsError(f"{f.name} must be one of {', '.join(choices)}")
         if not 0 <= self.port <= 65535:
             raise SettingsError("port must be between 0 and 65535")
+        if not 1 <= self.workers <= 64:
+            raise SettingsError("workers must be between 1 and 64")
+        if self.workers > 1 and self.port == 0:
+            raise SettingsError("workers > 1 needs a fixed port (the workers share it)")
         if self.max_connections < 1:
             raise SettingsError("max_connections must be at least 1")
         if self.max_connections_per_credential < 0 or self.max_result_rows < 0:

@@ -8,6 +8,7 @@ Messages must never contain secrets (passwords, hashes, datasource credentials).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(eq=False)
@@ -24,6 +25,9 @@ class PgError(Exception):
     # Which planner route refused the statement ("catalog", "semantic", …): set by the dispatcher so
     # metrics and the capture of unsupported statements know it. Never sent to the client.
     statement_kind: str | None = field(default=None, compare=False)
+    # What the query log records of a statement refused after planning (an AuditInfo: the members
+    # it touched, no generated SQL). Never sent to the client.
+    audit: Any = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         super().__init__(self.message)

@@ -39,6 +39,7 @@ from sqlgate.observability.unsupported import UnsupportedLog
 from sqlgate.planner.core import CatalogHandler, CorePlanner, SemanticHandler
 from sqlgate.wire.options import ServerOptions
 from sqlgate.wire.server import WireServer
+from sqlgate.wire.workers import WorkerInfo
 
 log = logging.getLogger("sqlgate")
 
@@ -66,8 +67,10 @@ class Gateway:
         semantic: SemanticHandler | None = None,
         catalog: CatalogHandler | None = None,
         metrics: Metrics | None = None,
+        worker: WorkerInfo | None = None,
     ) -> None:
         self.settings = settings
+        self.worker = worker
         self._store = credential_store
         self.semantic = semantic
         self.catalog = catalog
@@ -92,7 +95,7 @@ class Gateway:
     def _credential_store(self) -> CredentialStore:
         if self._store is not None:
             return self._store
-        return MetastoreCredentialStore(self._metadata_engine())
+        return MetastoreCredentialStore(self._metadata_engine(), self.settings.metadata_url)
 
     def _metadata_engine(self) -> Any:
         if self.engine is None:
@@ -136,7 +139,7 @@ class Gateway:
         """The semantic planner over the metadata database's models and the datasources' pools."""
         if self.semantic is not None or not self.settings.metadata_url:
             return self.semantic
-        from sqlgate.planner.semantic import prepare_semantic
+        from sqlgate.planner.semantic import DEFAULT_PLAN_CACHE, prepare_semantic
         from sqlgate.sources.registry import SourceRegistry
 
         s = self.settings
@@ -146,7 +149,11 @@ class Gateway:
             queue_timeout=s.datasource_queue_timeout,
             connect_timeout=s.datasource_connect_timeout,
         )
-        return functools.partial(prepare_semantic, models=self._model_provider(), sources=self.sources)
+        self.sources.wait_observer = self.metrics.slot_waited
+        self.metrics.watch_plan_cache(DEFAULT_PLAN_CACHE)
+        handler = functools.partial(prepare_semantic, models=self._model_provider(), sources=self.sources)
+        handler.accepts_text_only = True  # type: ignore[attr-defined]  # parses on a plan-cache miss
+        return handler
 
     def _catalog_handler(self) -> CatalogHandler | None:
         """Catalog answers from shadow databases on the catalog server (default: the metadata server)."""
@@ -228,6 +235,7 @@ class Gateway:
             executor=self._executor,
             scram_iterations=s.scram_iterations,
             upgrade_legacy=s.upgrade_legacy_passwords,
+            context_refresh_seconds=s.access_refresh_seconds,
             offline=OfflineLogins(s.auth_offline_cache_seconds),
         )
         self.planner = CorePlanner(semantic=self._semantic_handler(), catalog=self._catalog_handler())
@@ -244,7 +252,13 @@ class Gateway:
                     f"cannot open --log-unsupported {s.log_unsupported}: {exc.strerror}"
                 ) from None
         self.server = WireServer(
-            options, self.planner, self.authenticator, self.metrics, audit, unsupported=self.unsupported
+            options,
+            self.planner,
+            self.authenticator,
+            self.metrics,
+            audit,
+            unsupported=self.unsupported,
+            worker=self.worker,
         )
         await self.server.start()
         if s.metrics_port is not None:
@@ -268,6 +282,9 @@ class Gateway:
             await self.server.shutdown(timeout)
         if self.authenticator is not None:
             await self.authenticator.close()
+            store_close = getattr(self.authenticator.store, "aclose", None)
+            if store_close is not None and self._store is None:
+                await store_close()
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
         self.metrics.stop()

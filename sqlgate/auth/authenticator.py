@@ -36,6 +36,7 @@ from sqlgate.auth.context import SecurityContext
 from sqlgate.auth.guards import FailureThrottle, SuccessCache
 from sqlgate.auth.login import build_security_context
 from sqlgate.auth.passwords import bcrypt_cost, hash_password, is_bcrypt_hash, verify_password
+from sqlgate.auth.refresh import ContextRefresher
 from sqlgate.auth.scram import SCRAM_SHA_256, SCRAM_SHA_256_PLUS, ScramExchange, ScramFailed, mock_verifier
 from sqlgate.auth.store import CredentialStore
 from sqlgate.auth.verifier import DEFAULT_ITERATIONS, ScramVerifier, make_verifier, parse_verifier
@@ -159,10 +160,13 @@ class Authenticator:
         executor: Executor | None = None,
         scram_iterations: int = DEFAULT_ITERATIONS,
         upgrade_legacy: bool = True,
+        context_refresh_seconds: float = 5.0,
         offline: OfflineLogins | None = None,
     ) -> None:
         self.store = store
         self.offline = offline or OfflineLogins()
+        # Open sessions follow role/access-list changes and revocations (see auth.refresh).
+        self.contexts = ContextRefresher(store, context_refresh_seconds)
         self.allow_cleartext = allow_cleartext
         self.password_method = password_method
         self.throttle = throttle or FailureThrottle()
@@ -196,6 +200,7 @@ class Authenticator:
 
     async def close(self) -> None:
         await self.wait_upgrades()
+        await self.contexts.close()
         if self._own_executor and self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
@@ -241,6 +246,7 @@ class Authenticator:
             ctx = build_security_context(login)
         except PgError as exc:
             raise AuthenticationFailed(exc.sqlstate, exc.message, "not_team_member", hint=exc.hint) from None
+        self.contexts.seen(ctx)
         self.offline.remember(username, login)
         return ctx
 

@@ -44,20 +44,25 @@ class AccessList:
     """An access list restricted to one datasource: cube name -> allowed full member names.
 
     ``allowed`` is the union over all cubes of measures, dimensions and segments, as Synmetrix
-    computes it (``Orders.count`` style names).
+    computes it (``Orders.count`` style names); ``allowed_cubes`` the cubes (and views) with at least
+    one allowed member. Both are computed once: every statement of a restricted session reads them,
+    and the plan cache keys plans by ``allowed``.
     """
 
     id: str | None
     name: str | None
     cubes: Mapping[str, Mapping[str, tuple[str, ...]]]
+    allowed: frozenset[str] = field(init=False, compare=False)
+    allowed_cubes: frozenset[str] = field(init=False, compare=False)
 
-    @property
-    def allowed(self) -> frozenset[str]:
+    def __post_init__(self) -> None:
         names: set[str] = set()
         for members in self.cubes.values():
             for kind in ("measures", "dimensions", "segments"):
-                names.update(members.get(kind, ()))
-        return frozenset(names)
+                names.update(str(n) for n in members.get(kind, ()))
+        object.__setattr__(self, "allowed", frozenset(names))
+        # The cube of ``Cube.member`` is the part before the first dot, whichever key lists it.
+        object.__setattr__(self, "allowed_cubes", frozenset(n.split(".", 1)[0] for n in names if "." in n))
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +83,16 @@ class SecurityContext:
     def unrestricted(self) -> bool:
         """Owners and admins see every cube and member of the datasource."""
         return self.role in ("owner", "admin")
+
+    @property
+    def visible_members(self) -> frozenset[str] | None:
+        """The members the session may use and see: None for all (owner/admin), else its access
+        list's (empty without an access list)."""
+        if self.unrestricted:
+            return None
+        if self.access_list is None:
+            return frozenset()
+        return self.access_list.allowed
 
     def with_model_version(self, version: ModelVersion) -> SecurityContext:
         """A copy pointing at a newer model version (used when a new version is pushed)."""

@@ -26,7 +26,9 @@ def prepared_db_params(raw: Any) -> dict[str, Any]:
 
 
 def _access_list(login: LoginRecord) -> AccessList | None:
-    if login.access_list_id is None and login.access_cubes is None:
+    # Synmetrix (queryRewrite.js): no ``config.datasources[<id>].cubes`` entry for this datasource
+    # means no access to it at all, whether the member has an access list or not.
+    if login.access_cubes is None:
         return None
     cubes = {
         cube: {

@@ -277,7 +277,7 @@ def _register_access_lists(sub: argparse._SubParsersAction) -> None:
     actions = _group(
         sub,
         "access-lists",
-        "create and list access lists",
+        "create, update and list access lists",
         "An access list names, per datasource and cube, the measures, dimensions and segments a "
         "member with role member may query.",
     )
@@ -299,6 +299,30 @@ def _register_access_lists(sub: argparse._SubParsersAction) -> None:
         create_handler,
         lambda r: (
             f"Created access list {r['name']} (id {r['id']}) in team {r['team']} covering "
+            f"{len(r['config']['datasources'])} datasource(s)."
+        ),
+    )
+
+    update = _command(
+        actions,
+        "update",
+        "replace an access list's config (open sessions follow within --access-refresh-seconds)",
+    )
+    _team_option(update)
+    update.add_argument("--name", required=True, metavar="NAME", help="access list name or id")
+    update.add_argument(
+        "--config", required=True, metavar="FILE.json", help="the new config as JSON (- reads stdin)"
+    )
+
+    def update_handler(a: argparse.Namespace) -> dict[str, Any]:
+        config = _load_json_file(a.config, "access list config")
+        return _run(a, admin.update_access_list, team=a.team, name=a.name, config=config)
+
+    _finish(
+        update,
+        update_handler,
+        lambda r: (
+            f"Updated access list {r['name']} (id {r['id']}) in team {r['team']}: "
             f"{len(r['config']['datasources'])} datasource(s)."
         ),
     )

@@ -75,6 +75,13 @@ def serve(args: argparse.Namespace) -> None:
     except SettingsError as exc:
         raise CliError(str(exc)) from None
     configure_logging(settings.log_level)
+    if settings.workers > 1:
+        from sqlgate.cli.workers import run_workers
+
+        status = run_workers(settings)
+        if status:
+            raise CliError("a worker process stopped unexpectedly")
+        return
     try:
         with asyncio.Runner(loop_factory=loop_factory(settings)) as runner:
             runner.run(run_until_signalled(Gateway(settings)))

@@ -12,6 +12,7 @@ The queries are static SQL with bound parameters; they return the plain records 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import text
@@ -70,6 +71,12 @@ _FIND_LOGIN_WITH_SCRAM = text(
 _FIND_LOGIN_WITHOUT_SCRAM = text(
     _FIND_LOGIN.format(scram="NULL::text", active_version=_ACTIVE_VERSION.format(datasource="d.id"))
 )
+# The same look-up for a plain asyncpg pool (the login hot path: one Bind/Execute round trip on a
+# statement asyncpg keeps prepared, no BEGIN/ROLLBACK, no pre-ping).
+FIND_LOGIN_SQL = {
+    True: _FIND_LOGIN_WITH_SCRAM.text.replace(":username", "$1"),
+    False: _FIND_LOGIN_WITHOUT_SCRAM.text.replace(":username", "$1"),
+}
 _ACTIVE_MODEL_VERSION = text(_ACTIVE_VERSION.format(datasource="CAST(:datasource_id AS uuid)"))
 
 _LOAD_MODEL_FILES = text(
@@ -110,9 +117,26 @@ async def find_login(engine: AsyncEngine, username: str) -> LoginRecord | None:
     query = _FIND_LOGIN_WITH_SCRAM if await has_scram_verifier(engine) else _FIND_LOGIN_WITHOUT_SCRAM
     async with engine.connect() as conn:
         row = (await conn.execute(query, {"username": username})).mappings().first()
+    return login_record(row)
+
+
+async def find_login_on_pool(pool: Any, engine: AsyncEngine, username: str) -> LoginRecord | None:
+    """:func:`find_login` on an asyncpg pool of the same database (``engine`` tells whether the
+    ``scram_verifier`` column exists)."""
+    row = await pool.fetchrow(FIND_LOGIN_SQL[await has_scram_verifier(engine)], username)
+    return login_record(row)
+
+
+def _json(value: Any) -> Any:
+    """A jsonb value: decoded by SQLAlchemy's asyncpg dialect, text from a plain asyncpg pool."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def login_record(row: Any) -> LoginRecord | None:
+    """The LoginRecord of a :data:`FIND_LOGIN_SQL` row (a mapping), None for no row."""
     if row is None:
         return None
-    db_params = row["db_params"]
+    db_params = _json(row["db_params"])
     return LoginRecord(
         credential_id=str(row["credential_id"]),
         username=row["username"],
@@ -128,7 +152,7 @@ async def find_login(engine: AsyncEngine, username: str) -> LoginRecord | None:
         role=row["team_role"],
         access_list_id=_str(row["access_list_id"]),
         access_list_name=row["access_list_name"],
-        access_cubes=_access_cubes(row["access_cubes"]),
+        access_cubes=_access_cubes(_json(row["access_cubes"])),
         model_version=_version_record(row["branch_id"], row["version_id"], row["checksum"]),
     )
 

@@ -6,10 +6,13 @@ Labels never carry user input beyond bounded vocabularies (kinds, outcomes, reas
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
+WAIT_BUCKETS = (0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30)
 QUERY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
 
 
@@ -69,6 +72,14 @@ class Metrics:
             buckets=QUERY_BUCKETS,
             registry=r,
         )
+        self.datasource_slot_wait = Histogram(
+            "sqlgate_datasource_slot_wait_seconds",
+            "Time a query waited for a datasource query slot (a pooled connection), 0 when one was free.",
+            buckets=WAIT_BUCKETS,
+            registry=r,
+        )
+        self._plan_caches: list[Any] = []
+        r.register(_PlanCacheCollector(self._plan_caches))
         self.bytes_sent = Counter("sqlgate_bytes_sent_total", "Bytes written to clients.", registry=r)
         self.bytes_received = Counter("sqlgate_bytes_received_total", "Bytes read from clients.", registry=r)
         self._server: Any = None
@@ -105,6 +116,17 @@ class Metrics:
     def execution_done(self, kind: str, seconds: float) -> None:
         self.execution_duration.labels(kind=kind).observe(seconds)
 
+    def watch_plan_cache(self, cache: Any) -> None:
+        """Export ``cache``'s statement hits and misses (``hits``/``misses`` attributes) and size as
+        ``sqlgate_plan_cache_hits_total``, ``…_misses_total`` and ``sqlgate_plan_cache_entries``;
+        the hit rate is hits / (hits + misses)."""
+        if all(c is not cache for c in self._plan_caches):
+            self._plan_caches.append(cache)
+
+    def slot_waited(self, seconds: float) -> None:
+        """One query waited ``seconds`` for a datasource query slot."""
+        self.datasource_slot_wait.observe(seconds)
+
     def serve(self, port: int, host: str = "127.0.0.1") -> int:
         """Start the HTTP endpoint (a daemon thread); returns the port it listens on."""
         server, _thread = start_http_server(port, addr=host, registry=self.registry)
@@ -116,3 +138,25 @@ class Metrics:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+
+
+class _PlanCacheCollector:
+    """Reads the watched plan caches' counters at scrape time (no work on the query path)."""
+
+    def __init__(self, caches: list[Any]) -> None:
+        self._caches = caches
+
+    def collect(self) -> Iterator[Any]:
+        hits = CounterMetricFamily(
+            "sqlgate_plan_cache_hits", "Statements whose plan came from the plan cache."
+        )
+        misses = CounterMetricFamily(
+            "sqlgate_plan_cache_misses", "Statements that had to be planned (plan cache misses)."
+        )
+        entries = GaugeMetricFamily("sqlgate_plan_cache_entries", "Entries held by the plan cache.")
+        hits.add_metric([], float(sum(c.hits for c in self._caches)))
+        misses.add_metric([], float(sum(c.misses for c in self._caches)))
+        entries.add_metric([], float(sum(len(c) for c in self._caches)))
+        yield hits
+        yield misses
+        yield entries

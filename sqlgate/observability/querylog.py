@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import datetime
 import decimal
+import functools
 import json
 import logging
 import time
@@ -303,6 +304,7 @@ class QueryLog:
         self.stats.skipped += len(batch) - len(ids)
 
 
+@functools.lru_cache(maxsize=1024)
 def _is_uuid(value: str) -> bool:
     try:
         uuid.UUID(str(value))
@@ -333,12 +335,19 @@ def _request_columns(batch: Sequence[RequestRecord]) -> list[list[Any]]:
 def _event_columns(batch: Sequence[RequestRecord]) -> list[list[Any]]:
     columns: list[list[Any]] = [[], [], [], [], [], [], [], []]
     for r in batch:
+        # The events of a request share one query dict: encode it once, not once per event.
+        encoded: dict[int, str] = {}
         for e in r.events:
+            query_json = None
+            if e.query is not None:
+                query_json = encoded.get(id(e.query))
+                if query_json is None:
+                    query_json = encoded[id(e.query)] = json.dumps(e.query, default=str)
             values = (
                 r.request_id,
                 e.event,
                 None if e.duration_ms is None else decimal.Decimal(f"{e.duration_ms:.3f}"),
-                None if e.query is None else json.dumps(e.query, default=str),
+                query_json,
                 e.query_sql,
                 e.error,
                 e.timestamp,

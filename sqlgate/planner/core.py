@@ -24,15 +24,14 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
-import sqlglot
 from sqlglot import exp
-from sqlglot.errors import ParseError, TokenError
 
 from sqlgate.errors import FEATURE_NOT_SUPPORTED, READ_ONLY_SQL_TRANSACTION, SYNTAX_ERROR, PgError
 from sqlgate.planner import builtins, lexer
 from sqlgate.planner.api import Planner, PreparedStatement
 from sqlgate.planner.session_commands import SESSION_WORDS, SessionCommands
-from sqlgate.planner.statements import WRITE_WORDS, empty_statement
+from sqlgate.planner.shapes import shape_of
+from sqlgate.planner.statements import WRITE_WORDS, empty_statement, parse_statement
 
 if TYPE_CHECKING:
     from sqlgate.planner.session import Session
@@ -40,7 +39,12 @@ if TYPE_CHECKING:
 # async (tree, sql, session, param_oids) -> PreparedStatement. ``tree`` is the sqlglot expression of
 # the statement (postgres dialect); the catalog handler may get None when sqlglot cannot parse
 # PostgreSQL catalog syntax it does not know (e.g. ``$1::oid[]``) and must then work from ``sql``.
-SemanticHandler = Callable[[exp.Expression, str, "Session", Sequence[int]], Awaitable[PreparedStatement]]
+# A semantic handler with a true ``accepts_text_only`` attribute gets None as the tree for a statement
+# whose shape (its text without literals, see planner.shapes) was routed to it before: it then parses
+# only when its plan cache misses.
+SemanticHandler = Callable[
+    [exp.Expression | None, str, "Session", Sequence[int]], Awaitable[PreparedStatement]
+]
 CatalogHandler = Callable[
     [exp.Expression | None, str, "Session", Sequence[int]], Awaitable[PreparedStatement]
 ]
@@ -83,6 +87,9 @@ class CorePlanner(Planner):
         # Statement texts already routed to the catalog: tools repeat their catalog SQL, and the catalog
         # handler caches everything else, so these skip the sqlglot parse.
         self._catalog_texts: OrderedDict[str, None] = OrderedDict()
+        # Shapes of statements already routed to the semantic handler (routing depends on the
+        # relations, functions and statement type, never on literal values).
+        self._semantic_shapes: OrderedDict[str, None] = OrderedDict()
 
     def split(self, sql: str) -> list[str]:
         return lexer.split_statements(sql)
@@ -104,6 +111,10 @@ class CorePlanner(Planner):
             return await _tagged("catalog", self.catalog(None, text, session, param_oids))
         if lexer.first_word(text) in SESSION_WORDS:
             return await self.session_commands.prepare(session, text, param_oids)
+        shape = shape_of(text) if getattr(self.semantic, "accepts_text_only", False) else None
+        if shape is not None and shape.key in self._semantic_shapes:
+            self._semantic_shapes.move_to_end(shape.key)
+            return await _tagged("semantic", self.semantic(None, text, session, param_oids))  # type: ignore[misc]
         tree, error = _parse(text)
         if tree is not None:
             statement = builtins.prepare_builtin(tree, text, param_oids)
@@ -145,7 +156,13 @@ class CorePlanner(Planner):
             raise PgError(FEATURE_NOT_SUPPORTED, f"{word or 'this statement'} is not supported by sqlgate")
         if self.semantic is None:
             raise PgError(FEATURE_NOT_SUPPORTED, "queries over data models are not supported yet")
-        return await _tagged("semantic", self.semantic(tree, text, session, param_oids))
+        cubes = bool(other_relations(tree))
+        statement = await _tagged("semantic", self.semantic(tree, text, session, param_oids))
+        if shape is not None and cubes:
+            self._semantic_shapes[shape.key] = None
+            if len(self._semantic_shapes) > self._builtin_cache_size:
+                self._semantic_shapes.popitem(last=False)
+        return statement
 
     def _remember(self, key: tuple[str, tuple[int, ...]], statement: PreparedStatement) -> None:
         self._builtin_cache[key] = statement
@@ -200,7 +217,6 @@ def route_of(tree: exp.Expression | None, sql: str, *, catalog_available: bool =
 
 def other_relations(tree: exp.Expression) -> list[str]:
     """Named relations of ``tree`` that are neither catalog relations nor CTEs (cubes, mostly)."""
-    ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
     found = []
     for table in tree.find_all(exp.Table):
         if not isinstance(table.this, exp.Identifier):
@@ -209,35 +225,42 @@ def other_relations(tree: exp.Expression) -> list[str]:
         name = table.name.lower()
         if schema in _CATALOG_SCHEMAS or (not schema and name.startswith("pg_")):
             continue
-        if not schema and name in ctes:
+        if not schema and _is_cte_reference(table, name):
             continue
         found.append(table.name)
     return found
 
 
+def _is_cte_reference(table: exp.Table, name: str) -> bool:
+    """Whether ``table`` names a CTE in scope. A non-recursive CTE is not in scope inside its own
+    body (``WITH orders AS (SELECT * FROM orders)`` reads the cube), nor are later CTEs."""
+    child: exp.Expression = table
+    parent = table.parent
+    while parent is not None:
+        if isinstance(parent, exp.With):
+            ctes = list(parent.expressions)
+            index = next((i for i, cte in enumerate(ctes) if cte is child), len(ctes))
+            visible = ctes[: index + 1] if parent.args.get("recursive") else ctes[:index]
+            if any(cte.alias_or_name.lower() == name for cte in visible):
+                return True
+        elif isinstance(parent, exp.Query):
+            with_ = parent.args.get("with_")
+            if (
+                with_ is not None
+                and with_ is not child
+                and any(cte.alias_or_name.lower() == name for cte in with_.expressions)
+            ):
+                return True
+        child, parent = parent, parent.parent
+    return False
+
+
 def _parse(sql: str) -> tuple[exp.Expression | None, PgError | None]:
     """Parse one statement with sqlglot (postgres); a failure becomes a 42601 with its position."""
     try:
-        tree = sqlglot.parse_one(sql, read="postgres")
-    except ParseError as exc:
-        return None, _syntax_error(sql, exc)
-    except TokenError as exc:
-        return None, PgError(SYNTAX_ERROR, f"syntax error: {exc}")
-    return tree, None
-
-
-def _syntax_error(sql: str, exc: ParseError) -> PgError:
-    info = exc.errors[0] if exc.errors else {}
-    highlight = str(info.get("highlight") or "").strip()
-    line, col = info.get("line"), info.get("col")
-    position = None
-    if isinstance(line, int) and isinstance(col, int):
-        lines = sql.split("\n")
-        offset = sum(len(x) + 1 for x in lines[: line - 1]) + col - len(highlight)
-        position = max(offset, 0) + 1
-    if highlight:
-        return PgError(SYNTAX_ERROR, f'syntax error at or near "{highlight}"', position=position)
-    return PgError(SYNTAX_ERROR, "syntax error at end of input", position=len(sql) + 1)
+        return parse_statement(sql), None
+    except PgError as exc:
+        return None, exc
 
 
 def references_catalog(tree: exp.Expression | None, sql: str) -> bool:
@@ -250,7 +273,9 @@ def references_catalog(tree: exp.Expression | None, sql: str) -> bool:
     for table in tree.find_all(exp.Table):
         schema = table.db.lower() if table.db else ""
         name = table.name.lower()
-        if schema in _CATALOG_SCHEMAS or (not schema and name.startswith("pg_")):
+        if schema in _CATALOG_SCHEMAS:
+            return True
+        if not schema and name.startswith("pg_") and not _is_cte_reference(table, name):
             return True
     for node in tree.find_all(exp.Anonymous, exp.Dot, exp.Cast):
         if isinstance(node, exp.Anonymous):

@@ -9,6 +9,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+
+from sqlgate.errors import SYNTAX_ERROR, PgError
 from sqlgate.planner.api import (
     BoundParams,
     Execution,
@@ -98,3 +103,29 @@ def text_column(name: str) -> ResultColumn:
     from sqlgate.pgproto import oids
 
     return ResultColumn(name, oids.TEXT)
+
+
+def parse_statement(sql: str) -> exp.Expression:
+    """Parse one statement with sqlglot (postgres); a failure is a 42601 with its position."""
+    try:
+        return sqlglot.parse_one(sql, read="postgres")
+    except ParseError as exc:
+        raise _syntax_error(sql, exc) from None
+    except TokenError as exc:
+        raise PgError(SYNTAX_ERROR, f"syntax error: {exc}") from None
+    except Exception:  # sqlglot fails on some malformed input with other errors (TypeError …)
+        raise PgError(SYNTAX_ERROR, "syntax error: the statement cannot be parsed") from None
+
+
+def _syntax_error(sql: str, exc: ParseError) -> PgError:
+    info = exc.errors[0] if exc.errors else {}
+    highlight = str(info.get("highlight") or "").strip()
+    line, col = info.get("line"), info.get("col")
+    position = None
+    if isinstance(line, int) and isinstance(col, int):
+        lines = sql.split("\n")
+        offset = sum(len(x) + 1 for x in lines[: line - 1]) + col - len(highlight)
+        position = max(offset, 0) + 1
+    if highlight:
+        return PgError(SYNTAX_ERROR, f'syntax error at or near "{highlight}"', position=position)
+    return PgError(SYNTAX_ERROR, "syntax error at end of input", position=len(sql) + 1)

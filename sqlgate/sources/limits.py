@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -47,6 +47,9 @@ class QueryGate:
         self.name = name
         self.active = 0
         self.stats = GateStats()
+        # Called with the seconds each query waited for its slot (0.0 when one was free): the
+        # gateway's wait-time histogram. Set by whoever owns the metrics.
+        self.wait_observer: Callable[[float], None] | None = None
         self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
 
     @property
@@ -58,6 +61,8 @@ class QueryGate:
         if self.active < self.limit and not self._waiters:
             self.active += 1
             self.stats.acquired += 1
+            if self.wait_observer is not None:
+                self.wait_observer(0.0)
             return
         if self.max_queued and len(self._waiters) >= self.max_queued:
             self.stats.rejected += 1
@@ -87,7 +92,10 @@ class QueryGate:
         finally:
             if waiter in self._waiters:
                 self._waiters.remove(waiter)
-            self.stats.wait_seconds_total += time.monotonic() - started
+            waited = time.monotonic() - started
+            self.stats.wait_seconds_total += waited
+            if self.wait_observer is not None:
+                self.wait_observer(waited)
         self.stats.acquired += 1
 
     def release(self) -> None:

@@ -23,7 +23,9 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlgate.errors import PgError
+from sqlgate.errors import FEATURE_NOT_SUPPORTED, PgError
+from sqlgate.pgproto import frontend as fe
+from sqlgate.pgproto.buffer import I32
 from sqlgate.sources.base import SourceColumn
 from sqlgate.sources.cursor import SlotCursor
 from sqlgate.sources.failures import connection_lost
@@ -48,6 +50,7 @@ if TYPE_CHECKING:
     from sqlgate.sources.postgres import PostgresSource
 
 DATA_ROW = 68  # b"D"
+I32_FROM = I32.unpack_from
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +69,14 @@ class RawField:
 class PassthroughCursor(SlotCursor):
     """An open result whose rows come out as complete DataRow messages (see :meth:`chunks`)."""
 
-    def __init__(self, source: PostgresSource, deadline: Deadline, batch_rows: int) -> None:
+    def __init__(
+        self, source: PostgresSource, deadline: Deadline, batch_rows: int, *, one_shot: bool = False
+    ) -> None:
         super().__init__(source.gate, deadline)
+        # One shot: Execute without a row limit and Sync in the first write. The result streams
+        # under TCP flow control (the server blocks while we do not read); the query costs one write
+        # and no Sync at close, but closing before the end cancels it and drops the connection.
+        self._one_shot = one_shot
         self._source = source
         self._batch_rows = batch_rows
         self._conn: RawConnection | None = None
@@ -77,24 +86,46 @@ class PassthroughCursor(SlotCursor):
         self.fields: list[RawField] = []
         self.columns: list[SourceColumn] = []
         self.command_tag: str | None = None
+        self._sql = ""
+        self._parsed: str | None = None  # a statement name parsed by this query, not yet remembered
+        self._stale: str | None = None  # a remembered statement the server refused to run again
 
     async def start(self, sql: str, params: Sequence[Any], result_formats: Sequence[int]) -> None:
-        """Send the query and read up to its RowDescription (rows stay buffered for :meth:`chunks`)."""
-        request = (
-            parse_message(sql)
-            + bind_message([text_param(v) for v in params], result_formats)
-            + DESCRIBE_PORTAL
-            + FLUSH  # the server holds its output until a Flush: let the RowDescription out now
-            + execute_message(self._batch_rows)
-            + FLUSH
-        )
+        """Send the query and read up to its RowDescription (rows stay buffered for :meth:`chunks`).
+
+        Each connection parses a generated statement once, as a named prepared statement, and later
+        runs of it only Bind (no Parse, no planning from scratch on the datasource)."""
+        self._sql = sql
+        bind = bind_message([text_param(v) for v in params], result_formats) + DESCRIBE_PORTAL
+        if self._one_shot:
+            tail = bind + execute_message(0) + SYNC
+        else:
+            tail = (
+                bind
+                + FLUSH  # the server holds its output until a Flush: let the RowDescription out now
+                + execute_message(self._batch_rows)
+                + FLUSH
+            )
         for attempt in (1, 2):
-            conn, fresh = await self._source.raw_acquire()
+            conn, fresh = await self._source.raw_acquire(settle=False)
             self._conn = conn
             try:
-                conn.send(request)
-                self._in_flight = True
-                await within(self._deadline, self._read_header())
+                try:
+                    await self._send_and_read_header(conn, sql, tail)
+                except PgError as exc:
+                    if not (exc.sqlstate == FEATURE_NOT_SUPPORTED and self._stale is not None):
+                        raise
+                    # "cached plan must not change result type": the table changed since this
+                    # connection prepared the statement. Close it and parse afresh, once.
+                    if self._one_shot:  # the server is past our Sync already
+                        conn.send(fe.Close("S", self._stale).encode() + SYNC)
+                    else:
+                        conn.send(SYNC + fe.Close("S", self._stale).encode() + SYNC)
+                    conn.pending_ready += 2
+                    self._stale = None
+                    self._error_pending = False
+                    await within(self._deadline, conn.wait_ready())
+                    await self._send_and_read_header(conn, sql, tail)
                 return
             except ConnectionBroken as exc:
                 self._release(reusable=False)
@@ -103,12 +134,36 @@ class PassthroughCursor(SlotCursor):
                     continue
                 raise connection_lost(self._source.name, *_reason(exc)) from None
 
+    async def _send_and_read_header(self, conn: RawConnection, sql: str, tail: bytes) -> None:
+        conn.send(self._request(conn, sql, tail))
+        self._in_flight = True
+        await within(self._deadline, self._read_header())
+        if self._parsed is not None:
+            conn.statements[sql] = self._parsed
+            self._parsed = None
+
+    def _request(self, conn: RawConnection, sql: str, tail: bytes) -> bytes:
+        """Parse (unless ``conn`` has the statement) and the Bind of the unnamed portal in ``tail``
+        (written for the unnamed statement: its statement name is patched in here)."""
+        name = conn.statements.get(sql)
+        if name is not None:
+            return _bind_to(tail, name)
+        if len(conn.statements) >= MAX_STATEMENTS_PER_CONNECTION:
+            return parse_message(sql) + tail  # the unnamed statement: nothing kept on the server
+        conn.statement_seq += 1
+        name = f"sg{conn.statement_seq}"
+        self._parsed = name
+        return fe.Parse(name, sql).encode() + _bind_to(tail, name)
+
     async def _read_header(self) -> None:
         conn = self._conn
         assert conn is not None
         while True:
             kind, body = await conn.read_message()
             if kind in (b"1", b"2", b"N", b"S"):
+                continue
+            if kind == b"Z" and conn.pending_ready:  # the previous user's Sync, answered now
+                conn.pending_ready -= 1
                 continue
             if kind == b"T":
                 self._set_fields(body)
@@ -123,6 +178,8 @@ class PassthroughCursor(SlotCursor):
                     raise ConnectionBroken(_lost_reason(fields))
                 self._in_flight = False
                 self._error_pending = True
+                if fields.get("C") == FEATURE_NOT_SUPPORTED and self._parsed is None:
+                    self._stale = conn.statements.pop(self._sql, None)  # see start()
                 raise pg_error(fields)
             raise ConnectionBroken(f"unexpected message {kind!r}")
 
@@ -239,13 +296,26 @@ class PassthroughCursor(SlotCursor):
             return
         # Finished, failed, or suspended between batches: Sync ends the implicit transaction (and the
         # portal). Its ReadyForQuery is read by the connection's next user, so closing costs no
-        # round trip (the server handles the Sync at once: no transaction stays open).
+        # round trip (the server handles the Sync at once: no transaction stays open). A statement
+        # parsed by a query that then failed is closed after the Sync (before it, the server would
+        # skip the Close), so that names never collide and nothing is left behind. In one-shot mode
+        # the Sync went with the query, and what was read past its end goes back to the connection.
+        if self._buf:
+            conn.unread(self._buf)
+            self._buf = b""
+        message, syncs = (b"", 1) if self._one_shot else (SYNC, 1)
+        for name in (self._parsed, self._stale):
+            if name is not None:
+                message += fe.Close("S", name).encode() + SYNC
+                syncs += 1
+        self._parsed = self._stale = None
         try:
-            conn.send(SYNC)
+            if message:
+                conn.send(message)
         except ConnectionBroken:
             self._release(reusable=False)
             return
-        conn.pending_ready += 1
+        conn.pending_ready += syncs
         self._release(reusable=True)
 
     def _release(self, *, reusable: bool) -> None:
@@ -255,6 +325,17 @@ class PassthroughCursor(SlotCursor):
 
 
 _FIELD = struct.Struct("!ihihih")
+# Named statements kept per datasource connection; past this, statements are parsed each time.
+MAX_STATEMENTS_PER_CONNECTION = 256
+
+
+def _bind_to(tail: bytes, name: str) -> bytes:
+    """``tail`` (Bind of the unnamed portal to the unnamed statement, then more messages) with the
+    Bind naming statement ``name``: the Bind body starts with portal "" and statement "" (two NULs)."""
+    assert tail[0:1] == b"B" and tail[5:7] == b"\x00\x00"
+    body_rest = tail[7 : 1 + I32_FROM(tail, 1)[0]]
+    body = b"\x00" + name.encode() + b"\x00" + body_rest
+    return b"B" + I32.pack(len(body) + 4) + body + tail[1 + I32_FROM(tail, 1)[0] :]
 
 
 def _lost_reason(fields: dict[str, str]) -> str:

@@ -140,10 +140,12 @@ class RawPool(UpstreamPool):
         )
         self._name = name
 
-    async def acquire(self, timeout: float | None = None) -> tuple[UpstreamConnection, bool]:
+    async def acquire(
+        self, timeout: float | None = None, *, settle: bool = True
+    ) -> tuple[UpstreamConnection, bool]:
         """A connection, and whether it is fresh (a reused one may have died while idle)."""
         try:
-            return await super().acquire(timeout)
+            return await super().acquire(timeout, settle=settle)
         except PoolClosed:
             raise connection_lost(self._name, "the datasource was closed") from None
         except TimeoutError:

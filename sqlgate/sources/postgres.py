@@ -67,17 +67,19 @@ class PostgresSource(DriverSource):
         result_formats: Sequence[int] = (),
         timeout: float | None = None,
         batch_rows: int = 5000,
+        one_shot: bool = False,
     ) -> PassthroughCursor:
         """Start ``sql`` and return a cursor yielding the datasource's DataRow messages.
 
         ``result_formats`` as in Bind (empty: all text). Parameters go as text of unspecified type.
         Output follows the pass-through session settings (UTC, ISO dates; ``pgraw.SESSION_SETTINGS``).
+        ``one_shot``: for a result that will be read to its end (see ``PassthroughCursor``).
         """
         from sqlgate.sources.passthrough import PassthroughCursor
 
         deadline = Deadline(timeout)
         await self._gate.acquire()
-        cursor = PassthroughCursor(self, deadline, batch_rows)
+        cursor = PassthroughCursor(self, deadline, batch_rows, one_shot=one_shot)
         try:
             await within(deadline, cursor.start(sql, params, result_formats))
         except BaseException:
@@ -85,7 +87,7 @@ class PostgresSource(DriverSource):
             raise
         return cursor
 
-    async def raw_acquire(self) -> tuple[RawConnection, bool]:
+    async def raw_acquire(self, *, settle: bool = True) -> tuple[RawConnection, bool]:
         if self._closed:
             raise connection_lost(self._name, "the datasource was closed")
         if self._raw_pool is None:
@@ -95,7 +97,7 @@ class PostgresSource(DriverSource):
                 connect_timeout=self._options.connect_timeout,
                 idle_timeout=self._options.idle_timeout,
             )
-        return await self._raw_pool.acquire()
+        return await self._raw_pool.acquire(settle=settle)
 
     def raw_release(self, conn: RawConnection, *, reusable: bool) -> None:
         if self._raw_pool is not None:

@@ -12,7 +12,7 @@ import asyncio
 import hashlib
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from sqlgate.sources.options import SourceOptions
@@ -91,6 +91,11 @@ class SourceRegistry:
         SourceOptions.from_kwargs(options)  # fail early on a typo
         self._options = options
         self._sources: dict[str, tuple[str, Source]] = {}
+        # (datasource info, digest) by id(info): the session's DatasourceInfo object is the same for
+        # every statement, so its digest (JSON + SHA-256) is computed once, not per query.
+        self._digests: dict[int, tuple[DatasourceInfo, str]] = {}
+        # Given each source's query gate: observes how long queries waited for a slot (metrics).
+        self.wait_observer: Callable[[float], None] | None = None
         self._retiring: set[asyncio.Task[None]] = set()
         self._closed = False
 
@@ -98,12 +103,22 @@ class SourceRegistry:
         """The shared source for ``datasource``; changed ``db_type``/``db_params`` give a new one."""
         if self._closed:
             raise RuntimeError("SourceRegistry is closed")
-        digest = params_digest(datasource.db_type, datasource.db_params)
+        known = self._digests.get(id(datasource))
+        if known is not None and known[0] is datasource:
+            digest = known[1]
+        else:
+            digest = params_digest(datasource.db_type, datasource.db_params)
+            if len(self._digests) >= 4096:
+                self._digests.clear()
+            self._digests[id(datasource)] = (datasource, digest)
         current = self._sources.get(datasource.id)
         if current is not None and current[0] == digest:
             return current[1]
         options = {"name": datasource.name, **self._options}
         source = open_source(datasource.db_type, datasource.db_params, **options)
+        gate = getattr(source, "gate", None)
+        if gate is not None:
+            gate.wait_observer = self.wait_observer
         self._sources[datasource.id] = (digest, source)
         if current is not None:
             log.info(

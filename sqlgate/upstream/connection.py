@@ -106,6 +106,10 @@ class UpstreamConnection:
         # Syncs sent whose ReadyForQuery has not been read yet: a user may send a final Sync and
         # return at once; the connection's next user reads the answer first (see wait_ready).
         self.pending_ready = 0
+        # Named statements prepared on this connection by its users, by SQL text (the datasource
+        # pass-through path parses each generated statement once per connection).
+        self.statements: dict[str, str] = {}
+        self.statement_seq = 0  # names statements uniquely for the connection's life
         self._buf = bytearray()
         self._pos = 0
         # Longest message accepted from the server; a longer one is refused before it is buffered.
@@ -254,6 +258,11 @@ class UpstreamConnection:
         self._buf.clear()
         self._pos = 0
         return await self._receive()
+
+    def unread(self, data: bytes) -> None:
+        """Put back bytes taken with :meth:`read_chunk` but not consumed (they are read again first)."""
+        self._buf = bytearray(data) + self._buf[self._pos :]
+        self._pos = 0
 
     async def wait_ready(self) -> None:
         """Read up to the ReadyForQuery of every Sync sent so far (ConnectionBroken on failure)."""

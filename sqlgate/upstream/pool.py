@@ -47,8 +47,13 @@ class UpstreamPool:
         """Connections open now (idle and in use)."""
         return len(self._idle) + len(self._in_use)
 
-    async def acquire(self, timeout: float | None = None) -> tuple[UpstreamConnection, bool]:
+    async def acquire(
+        self, timeout: float | None = None, *, settle: bool = True
+    ) -> tuple[UpstreamConnection, bool]:
         """A connection and whether it is fresh (a reused one may have died while idle).
+
+        With ``settle`` False a reused connection may still owe ReadyForQuery messages
+        (``pending_ready``): the caller sends at once and skips them while reading its answer.
 
         Raises :class:`PoolClosed`, ``TimeoutError`` (no slot within ``timeout``, or connecting took
         longer than ``connect_timeout``) or whatever ``connect`` raises.
@@ -59,20 +64,20 @@ class UpstreamPool:
             async with asyncio.timeout(timeout):
                 await self._slots.acquire()
         try:
-            return await self._checkout()
+            return await self._checkout(settle)
         except BaseException:
             if self._slots is not None:
                 self._slots.release()
             raise
 
-    async def _checkout(self) -> tuple[UpstreamConnection, bool]:
+    async def _checkout(self, settle: bool = True) -> tuple[UpstreamConnection, bool]:
         now = time.monotonic()
         while self._idle:
             conn = self._idle.pop()
             if not conn.is_usable or (self._idle_timeout and now - conn.last_used > self._idle_timeout):
                 conn.close()
                 continue
-            if conn.pending_ready:
+            if conn.pending_ready and settle:
                 try:
                     async with asyncio.timeout(self._connect_timeout or None):
                         await conn.wait_ready()

@@ -14,17 +14,28 @@ class Cancellable(Protocol):
 
 
 class CancelRegistry:
-    """Hands out unique process ids with random secrets, and routes cancel requests."""
+    """Hands out unique process ids with random secrets, and routes cancel requests.
 
-    def __init__(self) -> None:
+    With several worker processes (``workers``), worker ``worker`` hands out only process ids with
+    ``pid % workers == worker``, so any worker can tell from a CancelRequest which one owns the
+    session (:meth:`owner`).
+    """
+
+    def __init__(self, worker: int = 0, workers: int = 1) -> None:
+        self.worker = worker
+        self.workers = workers
         self._sessions: dict[int, tuple[bytes, Cancellable]] = {}
         self._next = secrets.randbelow(1 << 20) + 1000
+
+    def owner(self, pid: int) -> int:
+        """The worker whose session ``pid`` is."""
+        return pid % self.workers
 
     def register(self, target: Cancellable) -> tuple[int, bytes]:
         """A new (process id, secret key) for ``target``."""
         while True:
-            pid = self._next
-            self._next = self._next + 1 if self._next < 0x7FFFFFFF else 1000
+            pid = self._next * self.workers + self.worker
+            self._next = self._next + 1 if pid < 0x7FFFFFFF - 2 * self.workers else 1000
             if pid not in self._sessions:
                 break
         secret = secrets.token_bytes(4)

@@ -374,7 +374,7 @@ class ClientConnection(asyncio.Protocol):
                 continue
             if isinstance(msg, fe.CancelRequest):
                 self.close_reason = "cancel request"
-                self.server.registry.cancel(msg.process_id, msg.secret_key)
+                self.server.cancel(msg.process_id, msg.secret_key)
                 return False
             if not isinstance(msg, fe.StartupMessage):
                 # A second SSLRequest/GSSENCRequest reads as an unknown protocol version, as in PostgreSQL.
@@ -493,6 +493,7 @@ class ClientConnection(asyncio.Protocol):
             log_queries=self.options.log_queries,
             audit=self.server.audit,
             unsupported=self.server.unsupported,
+            refresh_context=_context_refresher(self.server.authenticator),
         )
         self.machine = machine
         self._in_session = True
@@ -540,3 +541,9 @@ class ClientConnection(asyncio.Protocol):
             seconds = self.options.idle_session_timeout
         error = PgError(code, f"terminating connection due to {text} timeout", severity="FATAL")
         return seconds, error
+
+
+def _context_refresher(authenticator: Any) -> Any:
+    """The authenticator's context refresher (None for stand-in authenticators in tests)."""
+    contexts = getattr(authenticator, "contexts", None)
+    return contexts.current if contexts is not None else None

@@ -14,6 +14,7 @@ from sqlgate.planner.api import Planner
 from sqlgate.wire.cancel import CancelRegistry
 from sqlgate.wire.connection import ClientConnection
 from sqlgate.wire.options import ServerOptions
+from sqlgate.wire.workers import CancelRouter, WorkerInfo
 
 log = logging.getLogger("sqlgate.wire")
 
@@ -30,6 +31,7 @@ class WireServer:
         audit: QueryAudit | None = None,
         *,
         unsupported: UnsupportedLog | None = None,
+        worker: WorkerInfo | None = None,
     ) -> None:
         self.options = options
         self.planner = planner
@@ -37,7 +39,9 @@ class WireServer:
         self.metrics = metrics
         self.audit = audit
         self.unsupported = unsupported
-        self.registry = CancelRegistry()
+        self.worker = worker
+        self.registry = CancelRegistry(worker.index, worker.count) if worker else CancelRegistry()
+        self.cancel_router = CancelRouter(worker, self.registry) if worker and worker.count > 1 else None
         self.connections: set[ClientConnection] = set()
         self.admitted: set[ClientConnection] = set()
         # Authenticated sessions per credential (user name), for max_connections_per_credential.
@@ -50,6 +54,8 @@ class WireServer:
     async def start(self) -> None:
         """Start listening (port 0 picks a free port; see :attr:`port`)."""
         loop = asyncio.get_running_loop()
+        if self.cancel_router is not None:
+            await self.cancel_router.start()
         self._server = await loop.create_server(
             lambda: ClientConnection(self),
             host=self.options.host,
@@ -61,6 +67,13 @@ class WireServer:
         self.sockets = [s.getsockname()[:2] for s in self._server.sockets]
         self.port = self.sockets[0][1]
         log.info("listening on %s", ", ".join(f"{h}:{p}" for h, p in self.sockets))
+
+    def cancel(self, pid: int, secret: bytes) -> None:
+        """A CancelRequest: cancel the session's statement, wherever (whichever worker) it runs."""
+        if self.cancel_router is not None:
+            self.cancel_router.cancel(pid, secret)
+        else:
+            self.registry.cancel(pid, secret)
 
     def connection_made(self, conn: ClientConnection) -> None:
         self.connections.add(conn)
@@ -124,3 +137,5 @@ class WireServer:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._server.wait_closed(), timeout=1)
             self._server = None
+        if self.cancel_router is not None:
+            await self.cancel_router.close()

@@ -22,9 +22,9 @@ import asyncio
 import datetime
 import logging
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlgate.errors import (
     DUPLICATE_CURSOR,
@@ -51,6 +51,9 @@ from sqlgate.planner.api import BoundParams, Execution, Planner, PreparedStateme
 from sqlgate.planner.limits import result_too_large
 from sqlgate.planner.session import Session
 from sqlgate.wire.output import ClientGone, Output
+
+if TYPE_CHECKING:
+    from sqlgate.auth.context import SecurityContext
 
 log = logging.getLogger("sqlgate.wire")
 T = TypeVar("T")
@@ -109,6 +112,16 @@ def _adjust_tag(tag: str, rows: int) -> str:
     return tag
 
 
+@dataclass(slots=True)
+class _SimpleRun:
+    """What a simple-query statement got to before it ended (for metrics and logs)."""
+
+    kind: str = "unknown"
+    rows: int = 0
+    statement: PreparedStatement | None = None
+    planning: float | None = None
+
+
 class SessionMachine:
     """Handles the messages of one authenticated session."""
 
@@ -122,8 +135,10 @@ class SessionMachine:
         log_queries: bool = True,
         audit: QueryAudit | None = None,
         unsupported: UnsupportedLog | None = None,
+        refresh_context: Callable[[SecurityContext], Awaitable[SecurityContext]] | None = None,
     ) -> None:
         self.planner = planner
+        self.refresh_context = refresh_context
         self.session = session
         self.out = out
         self.metrics = metrics
@@ -228,6 +243,8 @@ class SessionMachine:
             self.in_batch = True
         if self.skip_until_sync:
             return
+        if self.refresh_context is not None and isinstance(msg, fe.Query | fe.Parse | fe.Bind):
+            await self._refresh_context()
         if isinstance(msg, InvalidMessage):
             self._error(msg.error, extended=msg.type_byte[:1] in (b"P", b"B", b"D", b"E", b"C", b"H"))
             if msg.type_byte not in (b"P", b"B", b"D", b"E", b"C", b"H"):
@@ -258,6 +275,17 @@ class SessionMachine:
                 severity="FATAL",
             )
         )
+
+    async def _refresh_context(self) -> None:
+        """Pick up role/access-list changes before a new statement; a revoked credential ends the
+        connection (FATAL 28000). Cheap: the refresher reads the metadata at most every few seconds."""
+        assert self.refresh_context is not None
+        try:
+            self.session.ctx = await self.refresh_context(self.session.ctx)
+        except PgError as exc:
+            if exc.severity == "FATAL":
+                raise FatalError(exc) from None
+            raise
 
     def _error(self, exc: PgError, *, extended: bool = False) -> None:
         if exc.severity == "FATAL":
@@ -300,24 +328,31 @@ class SessionMachine:
 
     async def _run_simple(self, sql: str) -> None:
         started = time.perf_counter()
-        kind = "unknown"
-        rows = 0
-        statement: PreparedStatement | None = None
-        planning: float | None = None
-        try:
-            statement = await self._cancellable(self.planner.prepare(self.session, sql, ()))
-            planning = time.perf_counter() - started
-            kind = statement.kind
-            self._planned(kind, planning)
+        state = _SimpleRun()
+
+        async def plan_and_run() -> None:
+            # One cancellable task for both steps (a task per step cost a task creation each).
+            statement = await self.planner.prepare(self.session, sql, ())
+            state.statement = statement
+            state.planning = time.perf_counter() - started
+            state.kind = statement.kind
+            self._planned(statement.kind, state.planning)
             self._check_transaction(statement)
             if statement.kind == "empty":
                 self.out.write(be.EMPTY_QUERY_RESPONSE)
                 return
-            rows = await self._cancellable(self._run_statement_simple(statement))
+            state.rows = await self._run_statement_simple(statement)
+
+        try:
+            await self._cancellable(plan_and_run())
         except BaseException as exc:
-            self._observe(sql, kind, started, rows, exc, statement=statement, planning=planning)
+            self._observe(
+                sql, state.kind, started, state.rows, exc, statement=state.statement, planning=state.planning
+            )
             raise
-        self._observe(sql, kind, started, rows, None, statement=statement, planning=planning)
+        self._observe(
+            sql, state.kind, started, state.rows, None, statement=state.statement, planning=state.planning
+        )
 
     async def _run_statement_simple(self, statement: PreparedStatement) -> int:
         execution = await statement.execute(self.session, BoundParams([], [], []), ())
@@ -423,7 +458,7 @@ class SessionMachine:
                 self.session.ctx,
                 sql=sql,
                 kind=kind,
-                audit=statement.audit() if statement is not None else None,
+                audit=statement.audit() if statement is not None else getattr(exc, "audit", None),
                 started=datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=seconds),
                 seconds=seconds,
                 planning_seconds=planning,

@@ -104,3 +104,28 @@ def test_create_errors(
     assert create(ok, name="Sales").startswith(
         "error: team 'Analytics' already has an access list named 'Sales' (id "
     )
+
+
+def test_update_replaces_the_config(
+    sqlgate: Sqlgate, datasource: dict[str, Any], tmp_path: Path, metadata_url: str
+) -> None:
+    first = _write(tmp_path, {"datasources": {"shop": {"cubes": ORDERS}}})
+    assert (
+        sqlgate("access-lists", "create", "--team", "Analytics", "--name", "Sales", "--config", first).code
+        == 0
+    )
+    wider = {"Orders": {**ORDERS["Orders"], "measures": ["Orders.count", "Orders.amount"]}}
+    second = _write(tmp_path, {"datasources": {"shop": {"cubes": wider}}}, "wider.json")
+    result = sqlgate("access-lists", "update", "--team", "Analytics", "--name", "Sales", "--config", second)
+    assert result.code == 0, result.err
+    assert result.json()["config"] == {"datasources": {datasource["id"]: {"cubes": wider}}}
+    stored = scalar(metadata_url, "SELECT config FROM public.access_lists")
+    assert json.loads(stored) == {"datasources": {datasource["id"]: {"cubes": wider}}}
+    missing = sqlgate("access-lists", "update", "--team", "Analytics", "--name", "Nope", "--config", second)
+    assert missing.code != 0 and "Nope" in missing.err
+    bad = _write(tmp_path, {"datasources": {"shop": {"cubes": {"Orders": {"measures": "x"}}}}}, "bad.json")
+    invalid = sqlgate("access-lists", "update", "--team", "Analytics", "--name", "Sales", "--config", bad)
+    assert invalid.code != 0
+    assert json.loads(scalar(metadata_url, "SELECT config FROM public.access_lists")) == {
+        "datasources": {datasource["id"]: {"cubes": wider}}
+    }

@@ -249,3 +249,75 @@ async def test_session_settings_fix_the_output(pg_database: str) -> None:
 
 async def _states_are(admin: Any, expected: list[str]) -> bool:
     return await pg_sqlgate_states(admin) == expected
+
+
+def _idle_statements(pg_source: Any) -> list[dict[str, str]]:
+    """The named statements of the source's idle pass-through connections."""
+    return [dict(conn.statements) for conn in pg_source._raw_pool._idle]
+
+
+async def test_each_connection_parses_a_statement_once(pg_source: Any, pg_admin: Any) -> None:
+    await pg_admin.execute("CREATE TABLE items (id int4 PRIMARY KEY, name text)")
+    await pg_admin.execute("INSERT INTO items SELECT g, 'n' || g FROM generate_series(1, 20) g")
+    sql = "SELECT id, name FROM items WHERE id = CAST($1 AS BIGINT)"
+    for value in (3, 4, 5):
+        assert await fetch_all(await pg_source.open_passthrough(sql, [value])) == [
+            [str(value).encode(), f"n{value}".encode()]
+        ]
+    [statements] = _idle_statements(pg_source)
+    assert list(statements) == [sql]  # prepared once, then only bound
+    # A run that fails after the Parse leaves nothing behind: the next one parses again.
+    other = "SELECT name FROM items WHERE id = CAST($1 AS INT2)"
+    with pytest.raises(PgError) as info:
+        await pg_source.open_passthrough(other, ["70000"])
+    assert info.value.sqlstate == "22003"
+    assert await fetch_all(await pg_source.open_passthrough(other, ["7"])) == [[b"n7"]]
+    assert await fetch_all(await pg_source.open_passthrough(sql, [6])) == [[b"6", b"n6"]]
+    [statements] = _idle_statements(pg_source)
+    assert set(statements) == {sql, other}
+
+
+async def test_a_changed_table_is_prepared_again_without_an_error(pg_source: Any, pg_admin: Any) -> None:
+    await pg_admin.execute("CREATE TABLE shapes (a int4)")
+    await pg_admin.execute("INSERT INTO shapes VALUES (1)")
+    sql = "SELECT * FROM shapes"
+    assert await fetch_all(await pg_source.open_passthrough(sql, [])) == [[b"1"]]
+    await pg_admin.execute("ALTER TABLE shapes ADD COLUMN b text DEFAULT 'x'")
+    cursor = await pg_source.open_passthrough(sql, [])
+    assert [f.name for f in cursor.fields] == ["a", "b"]
+    assert await fetch_all(cursor) == [[b"1", b"x"]]
+    assert await fetch_all(await pg_source.open_passthrough(sql, [])) == [[b"1", b"x"]]
+
+
+async def test_one_shot_queries_share_a_connection_in_step(pg_source: Any, pg_admin: Any) -> None:
+    """Execute without a row limit plus Sync in one write: results, errors and early closes leave the
+    connection (or its replacement) in step for the next query."""
+    for n in (1, 3, 20000):
+        cursor = await pg_source.open_passthrough(
+            "SELECT g, 'x' || g FROM generate_series(1, $1::int) g", [n], one_shot=True
+        )
+        rows = await fetch_all(cursor)
+        assert len(rows) == n and rows[-1] == [str(n).encode(), f"x{n}".encode()]
+        assert cursor.command_tag == f"SELECT {n}"
+    with pytest.raises(PgError) as info:
+        await fetch_all(
+            await pg_source.open_passthrough(
+                "SELECT 1 / (g - 3) FROM generate_series(1, 5) g", [], one_shot=True
+            )
+        )
+    assert info.value.sqlstate == "22012"
+    with pytest.raises(PgError) as info:
+        await pg_source.open_passthrough("SELECT * FROM no_such_table", [], one_shot=True)
+    assert info.value.sqlstate == "42P01"
+    # Closed before the end: the query is cancelled, and the next one runs normally.
+    cursor = await pg_source.open_passthrough(
+        "SELECT g FROM generate_series(1, 5000000) g", [], one_shot=True
+    )
+    chunks = cursor.chunks(max_bytes=4096)
+    _, count = await anext(chunks)
+    assert count > 0
+    await chunks.aclose()
+    await cursor.close()
+    assert await fetch_all(await pg_source.open_passthrough("SELECT 5", [], one_shot=True)) == [[b"5"]]
+    assert await fetch_all(await pg_source.open_passthrough("SELECT $1::int + 1", [6])) == [[b"7"]]
+    assert await eventually(lambda: _states_are(pg_admin, ["idle"]))

@@ -641,9 +641,9 @@ CORPUS: list[CorpusQuery] = [
     ),
     CorpusQuery(
         "virtual_columns",
-        "SELECT __user, MEASURE(count) FROM orders GROUP BY 1",
+        "SELECT __cubeJoinField, MEASURE(count) FROM orders GROUP BY 1",
         "SELECT NULL, COUNT(*) FROM orders",
-        covers=("__user",),
+        covers=("__cubeJoinField",),
     ),
     # ---------------------------------------------------------------------- joins and fan-out
     CorpusQuery(

@@ -6,7 +6,12 @@ datasources and access lists are named by name (datasources and access lists wit
 by id; users by e-mail or id. Failures raise :class:`AdminError` subclasses with a one-line message.
 """
 
-from sqlgate.metastore.admin.access_lists import create_access_list, list_access_lists, read_json_file
+from sqlgate.metastore.admin.access_lists import (
+    create_access_list,
+    list_access_lists,
+    read_json_file,
+    update_access_list,
+)
 from sqlgate.metastore.admin.credentials import (
     connection_url,
     create_credential,
@@ -66,5 +71,6 @@ __all__ = [
     "remove_member",
     "revoke_credential",
     "rotate_credential",
+    "update_access_list",
     "update_member",
 ]

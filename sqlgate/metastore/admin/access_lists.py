@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sqlgate.metastore.admin.errors import ConflictError, InvalidInputError
-from sqlgate.metastore.admin.resolve import resolve_datasource, resolve_team
+from sqlgate.metastore.admin.resolve import resolve_access_list, resolve_datasource, resolve_team
 from sqlgate.metastore.admin.session import transaction
 from sqlgate.metastore.models import AccessList, MemberRole, Team
 
@@ -79,14 +79,7 @@ def _check_cubes(cubes: Any, where: str) -> dict[str, dict[str, list[str]]]:
     return out
 
 
-async def create_access_list(engine: AsyncEngine, *, team: str, name: str, config: Any) -> dict[str, Any]:
-    """Create access list ``name`` in ``team`` from a parsed config (see module docstring).
-
-    Datasource keys may be ids or names of the team's datasources; they are stored as ids.
-    """
-    name = (name or "").strip()
-    if not name:
-        raise InvalidInputError("the access list name must not be empty")
+def _check_config(config: Any) -> dict[str, Any]:
     if not isinstance(config, dict):
         raise InvalidInputError('the access list config must be a JSON object like {"datasources": {...}}')
     unknown = set(config) - {"datasources"}
@@ -97,15 +90,33 @@ async def create_access_list(engine: AsyncEngine, *, team: str, name: str, confi
         raise InvalidInputError(
             "access list config: datasources must be an object of datasource id -> {cubes}"
         )
+    return datasources
+
+
+async def _stored_config(session: Any, team_row: Team, datasources: dict[str, Any]) -> dict[str, Any]:
+    """The ``datasources`` part as stored: keys resolved to the team's datasource ids, cubes checked."""
+    stored: dict[str, Any] = {}
+    for key, entry in datasources.items():
+        where = f"datasources[{key!r}]"
+        if not isinstance(entry, dict) or set(entry) - {"cubes"}:
+            raise InvalidInputError(f"{where} must be an object with a single key cubes")
+        ds = await resolve_datasource(session, team_row, key)
+        stored[str(ds.id)] = {"cubes": _check_cubes(entry.get("cubes", {}), where)}
+    return stored
+
+
+async def create_access_list(engine: AsyncEngine, *, team: str, name: str, config: Any) -> dict[str, Any]:
+    """Create access list ``name`` in ``team`` from a parsed config (see module docstring).
+
+    Datasource keys may be ids or names of the team's datasources; they are stored as ids.
+    """
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInputError("the access list name must not be empty")
+    datasources = _check_config(config)
     async with transaction(engine, conflict=f"an access list named {name!r} already exists") as session:
         team_row = await resolve_team(session, team)
-        stored: dict[str, Any] = {}
-        for key, entry in datasources.items():
-            where = f"datasources[{key!r}]"
-            if not isinstance(entry, dict) or set(entry) - {"cubes"}:
-                raise InvalidInputError(f"{where} must be an object with a single key cubes")
-            ds = await resolve_datasource(session, team_row, key)
-            stored[str(ds.id)] = {"cubes": _check_cubes(entry.get("cubes", {}), where)}
+        stored = await _stored_config(session, team_row, datasources)
         taken = (
             await session.execute(
                 select(AccessList.id).where(AccessList.team_id == team_row.id, AccessList.name == name)
@@ -120,6 +131,24 @@ async def create_access_list(engine: AsyncEngine, *, team: str, name: str, confi
     return {
         "id": str(acl.id),
         "name": name,
+        "team_id": str(team_row.id),
+        "team": team_row.name,
+        "config": {"datasources": stored},
+    }
+
+
+async def update_access_list(engine: AsyncEngine, *, team: str, name: str, config: Any) -> dict[str, Any]:
+    """Replace the config of access list ``name`` (or id) of ``team``. Open sessions of members with
+    this list pick the change up within ``access_refresh_seconds`` (docs/security.md)."""
+    datasources = _check_config(config)
+    async with transaction(engine) as session:
+        team_row = await resolve_team(session, team)
+        acl = await resolve_access_list(session, team_row, name)
+        stored = await _stored_config(session, team_row, datasources)
+        acl.config = {"datasources": stored}
+    return {
+        "id": str(acl.id),
+        "name": acl.name,
         "team_id": str(team_row.id),
         "team": team_row.name,
         "config": {"datasources": stored},

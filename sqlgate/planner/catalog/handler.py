@@ -15,6 +15,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from sqlgate.errors import FEATURE_NOT_SUPPORTED, PgError
 from sqlgate.planner.api import ModelProvider, PreparedStatement
 from sqlgate.planner.catalog import rewrite as rw
 from sqlgate.planner.catalog.lookalikes import ServerLookalikes
@@ -34,11 +35,7 @@ if TYPE_CHECKING:
 def visible_members(ctx: SecurityContext) -> frozenset[str] | None:
     """The members a session may see: None for all (owner/admin), else its access list's (empty
     without an access list)."""
-    if ctx.unrestricted:
-        return None
-    if ctx.access_list is None:
-        return frozenset()
-    return ctx.access_list.allowed
+    return ctx.visible_members
 
 
 class CatalogHandler:
@@ -53,6 +50,8 @@ class CatalogHandler:
         self._described: OrderedDict[tuple[str, str, tuple[int, ...]], Described] = OrderedDict()
         self._describe_cache_size = describe_cache_size
         self._rewrites: OrderedDict[str, rw.Rewrite] = OrderedDict()
+        # (shadow database, statement) pairs of unparsed statements found to read no cube
+        self._checked: OrderedDict[tuple[str, str], None] = OrderedDict()
 
     async def __call__(
         self, tree: exp.Expression | None, sql: str, session: Session, param_oids: Sequence[int]
@@ -63,6 +62,8 @@ class CatalogHandler:
             scanned = rw.scan(sql)
             rw.check(scanned)  # refusals before anything is built or sent
         shadow = await self.shadow_for(session.ctx)
+        if tree is None:
+            self._no_cubes(sql, scanned, shadow)
         await self.server.ensure_database(shadow.name, shadow.build)
         options = self.server.options
         pool = self.server.pool(shadow.name)
@@ -90,6 +91,24 @@ class CatalogHandler:
             max_bytes=options.max_bytes,
             timeout=options.statement_timeout,
         )
+
+    def _no_cubes(self, sql: str, scanned: Any, shadow: ShadowDatabase) -> None:
+        """0A000 when a statement sqlglot could not parse (routed here on its catalog words alone)
+        reads a cube or view: its shadow table is empty, so the answer would be wrong."""
+        key = (shadow.name, sql)
+        if key in self._checked:
+            return
+        tables = set(shadow.tables)
+        for schema, name in rw.from_relations(scanned if scanned is not None else rw.scan(sql)):
+            if schema in (None, "public") and name in tables:
+                raise PgError(
+                    FEATURE_NOT_SUPPORTED,
+                    "queries mixing cubes with pg_catalog or information_schema relations are not supported",
+                    hint="Query the catalog and the cubes in separate statements.",
+                )
+        self._checked[key] = None
+        if len(self._checked) > self._describe_cache_size:
+            self._checked.popitem(last=False)
 
     async def shadow_for(self, ctx: SecurityContext) -> ShadowDatabase:
         """The shadow database of the session's visible set (built on first use)."""

@@ -375,6 +375,50 @@ def scan(sql: str) -> _Scanner:
     return _Scanner(sql)
 
 
+_FROM_ITEM_END = frozenset(
+    {"where", "group", "having", "window", "order", "limit", "offset", "fetch", "for", "union",
+     "intersect", "except", "returning", "select", "values", "into"}
+)  # fmt: skip
+
+
+def from_relations(scanner: _Scanner) -> list[tuple[str | None, str]]:
+    """(schema, name) of every relation named in a FROM list or JOIN, as PostgreSQL folds it.
+
+    Token-level and conservative: the word right after ``FROM``/``JOIN`` or after a comma of a FROM
+    list (optionally ``schema.``-qualified). Used where sqlglot could not parse the statement.
+    """
+    found: list[tuple[str | None, str]] = []
+    tokens = scanner.tokens
+    in_from: dict[int, bool] = {}
+    for index, tok in enumerate(tokens):
+        depth = scanner.depth[index]
+        if tok.kind == WORD and tok.lower in ("from", "join"):
+            in_from[depth] = True
+            start = index + 1
+        elif tok.kind == OP and tok.value == "," and in_from.get(depth):
+            start = index + 1
+        else:
+            if tok.kind == WORD and tok.lower in _FROM_ITEM_END:
+                in_from[depth] = False
+            continue
+        if start >= len(tokens) or tokens[start].kind not in (WORD, QUOTED_IDENT):
+            continue
+        name_index, schema = start, None
+        if (
+            scanner.op(start + 1) == "."
+            and start + 2 < len(tokens)
+            and tokens[start + 2].kind in (WORD, QUOTED_IDENT)
+        ):
+            first = tokens[start]
+            schema = first.lower if first.kind == WORD else first.value
+            name_index = start + 2
+        if scanner.op(name_index + 1) == "(":
+            continue  # a table function
+        name_tok = tokens[name_index]
+        found.append((schema, name_tok.lower if name_tok.kind == WORD else name_tok.value))
+    return found
+
+
 def check(scanner: _Scanner) -> None:
     """Refuse what catalog statements may not do (25006/0A000 for non-queries, 42501 for functions)."""
     check_statement_kind(scanner)

@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from sqlgate.errors import PgError
-from sqlgate.planner.semantic.execution import SemanticExecution, SemanticStatement
+from sqlgate.planner.api import AuditInfo
+from sqlgate.planner.semantic.access import check_access, check_datasource_access
+from sqlgate.planner.semantic.execution import SemanticExecution, SemanticStatement, audit_query
 from sqlgate.planner.semantic.members import TouchedMembers
 from sqlgate.planner.semantic.plan import (
     DEFAULT_PLAN_CACHE,
@@ -54,7 +56,7 @@ def model_error_to_pg(error: ModelError) -> PgError:
 
 
 async def prepare_semantic(
-    tree: exp.Expression,
+    tree: exp.Expression | None,
     sql: str,
     session: Session,
     param_oids: Sequence[int],
@@ -66,11 +68,14 @@ async def prepare_semantic(
     """Plan a statement over cubes for ``session``'s datasource and model version.
 
     ``tree`` is the statement parsed with ``read="postgres"``; ``sql`` its text (the plan-cache fast
-    path). The planner takes ``tree`` over and may change it (copy it first to keep it). Does not
+    path; with ``tree`` None the statement is parsed only when its plan is not cached). The planner
+    takes ``tree`` over and may change it (copy it first to keep it). Does not
     touch the datasource. Raises :class:`~sqlgate.errors.PgError` (42P01, 42703, 42803, 0A000, 42501
-    for ``__user`` filters, F0000 for model problems …).
+    for ``__user`` and for members or cubes the session's access list does not allow, F0000 for model
+    problems …).
     """
     ctx = session.ctx
+    check_datasource_access(ctx)  # before the model is even loaded
     try:
         model = await models.get(ctx)
     except ModelError as exc:
@@ -87,5 +92,11 @@ async def prepare_semantic(
         param_oids=param_oids,
         cache=plan_cache,
         consume=True,
+        visible=ctx.visible_members,
     )
+    try:
+        check_access(plan.touched, ctx)
+    except PgError as exc:
+        exc.audit = AuditInfo(audit_query(plan.touched))  # the log shows what was attempted
+        raise
     return SemanticStatement(sql, plan, source, convert_lifted(plan, lifted))

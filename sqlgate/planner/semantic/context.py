@@ -39,5 +39,8 @@ class PlanContext:
     # statement planner so cube-level code can recurse without importing it.
     plan_nested: Callable[[exp.Query], PlannedQuery] | None = None
     param_oids: Sequence[int] = ()
+    # The members ``SELECT *`` expands to besides the virtual columns: None for every public member
+    # (owner/admin), else the session's access list (part of the plan-cache key).
+    visible: frozenset[str] | None = None
     # The type each bound value ($n or lifted literal) is converted to, from where it first appears.
     param_types: dict[ParamSource, int] = field(default_factory=dict)

@@ -216,6 +216,12 @@ class CubeQuery:
         self.ctx.touched.append(self.recorder.freeze())
         return query
 
+    def record_members(self) -> None:
+        """Record the members this SELECT names without building it (access checks of a query that
+        is merged into the query around it, whose unused columns would otherwise go unseen)."""
+        self._analyse()
+        self.ctx.touched.append(self.recorder.freeze())
+
     def _analyse(self) -> _Analysis:
         select = self.select
         unsupported = [k for k, v in select.args.items() if v and k not in SUPPORTED_SELECT_CLAUSES]
@@ -288,12 +294,16 @@ class CubeQuery:
             targets = range(len(self.tables))
             if table_name:
                 targets = [self._table_index(item.args["table"])]
+            visible = self.ctx.visible
             for index in targets:
                 relation = self.tables[index].relation
                 for member in relation.public_members():
+                    if visible is not None and member.full_name not in visible:
+                        continue  # SELECT * shows what the catalog shows: the allowed members
                     use = self._use(index, member, None)
                     self._record(member, "select")
                     yield Item(member.name, use_marker(use), member_type_oid(member))
+                self.recorder.user_column = True
                 for virtual in (USER_COLUMN, JOIN_FIELD_COLUMN):
                     use = self._use(index, None, virtual)
                     yield Item(virtual, use_marker(use), oids.TEXT)
@@ -409,12 +419,13 @@ class CubeQuery:
                 raise PgError(AMBIGUOUS_COLUMN, f'column reference "{name}" is ambiguous')
         index, member, virtual = found[0]
         if virtual == USER_COLUMN:
-            if self._clause in ("where", "having"):
-                raise PgError(
-                    INSUFFICIENT_PRIVILEGE,
-                    "switching the security context with __user is not allowed",
-                )
-            self.recorder.user_column = True
+            # Cube switches the security context with __user filters; Synmetrix disables that, and
+            # sqlgate refuses the column wherever a query names it (SELECT * still lists it, NULL).
+            raise PgError(
+                INSUFFICIENT_PRIVILEGE,
+                "switching the security context with __user is not allowed",
+                hint="__user is always NULL; leave it out of the query",
+            )
         elif virtual == JOIN_FIELD_COLUMN and self._clause in ("where", "having", "group", "order"):
             raise PgError(
                 FEATURE_NOT_SUPPORTED, f"{JOIN_FIELD_COLUMN} can only be used in JOIN … ON conditions"

@@ -14,13 +14,14 @@ style — ``$1`` (numeric), ``%s`` (format) or ``?`` (qmark) — in text order.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlglot import exp
 
@@ -51,9 +52,9 @@ COMPARISONS: tuple[type[exp.Expression], ...] = (
 _LIFT_PARENTS: tuple[type[exp.Expression], ...] = (*COMPARISONS, exp.In, exp.Between, exp.Like, exp.ILike)
 
 
-@dataclass(frozen=True, slots=True)
-class LiftedLiteral:
-    """A literal taken out of the client's SQL: its text and whether it was a string."""
+class LiftedLiteral(NamedTuple):
+    """A literal taken out of the client's SQL: its text and whether it was a string (a tuple: a
+    1,000-value IN list makes 1,000 of them per statement)."""
 
     text: str
     is_string: bool
@@ -183,24 +184,30 @@ class ParamSource:
     index: int
 
 
+@functools.lru_cache(maxsize=8192)
+def _source(client: bool, index: int) -> ParamSource:
+    """Shared ParamSource objects (a 1,000-value IN list asks for each several times)."""
+    return ParamSource(client, index)
+
+
 def param_source(node: exp.Expression) -> ParamSource | None:
     """The source of a ``$n`` or lifted-literal node, None for other nodes."""
     if isinstance(node, exp.Placeholder):
         name = node.this
         if isinstance(name, str) and name.startswith(LIFTED_PREFIX):
-            return ParamSource(False, int(name[len(LIFTED_PREFIX) :]))
+            return _source(False, int(name[len(LIFTED_PREFIX) :]))
     if isinstance(node, exp.Parameter):
         inner = node.this
         name = inner.name if isinstance(inner, exp.Expression) else str(inner)
         if name.isdigit():
             if int(name) < 1:
                 raise PgError(UNDEFINED_PARAMETER, f"there is no parameter ${name}")
-            return ParamSource(True, int(name))
+            return _source(True, int(name))
         return None
     if isinstance(node, exp.Placeholder):
         name = node.name
         if name.startswith(LIFTED_PREFIX) and name[len(LIFTED_PREFIX) :].isdigit():
-            return ParamSource(False, int(name[len(LIFTED_PREFIX) :]))
+            return _source(False, int(name[len(LIFTED_PREFIX) :]))
         if not name:
             raise PgError(UNDEFINED_PARAMETER, "'?' placeholders are not supported; use $1, $2, …")
     return None

@@ -9,6 +9,7 @@ run on :attr:`SemanticPlan.touched` for each session (the plan is the same for e
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -39,6 +40,9 @@ from sqlgate.planner.semantic.params import (
     shape_key,
 )
 from sqlgate.planner.semantic.statement import StatementPlanner
+from sqlgate.planner.semantic.strings import plain_strings
+from sqlgate.planner.shapes import Shape, shape_of
+from sqlgate.planner.statements import parse_statement
 from sqlgate.semantic.model import CompiledModel
 
 
@@ -99,7 +103,12 @@ def model_key(model: CompiledModel) -> tuple[str, int]:
 
 
 class PlanCache:
-    """LRU of plans keyed by (model, dialect, paramstyle, declared parameter types, statement)."""
+    """LRU of plans keyed by (model, dialect, paramstyle, declared parameter types, statement).
+
+    ``hits`` and ``misses`` count statements, not look-ups: a statement whose plan came from the
+    cache (by text, by shape without parsing, or by its lifted form after parsing) is a hit, one that
+    had to be planned a miss.
+    """
 
     def __init__(self, max_entries: int = 2048) -> None:
         self.max_entries = max_entries
@@ -113,9 +122,6 @@ class PlanCache:
             value = self._entries.get(key)
             if value is not None:
                 self._entries.move_to_end(key)
-                self.hits += 1
-            else:
-                self.misses += 1
             return value
 
     def put(self, key: tuple[Any, ...], value: Any) -> None:
@@ -124,6 +130,13 @@ class PlanCache:
             self._entries.move_to_end(key)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
+
+    def count(self, *, hit: bool) -> None:
+        """Count one statement as answered from the cache (``hit``) or planned."""
+        if hit:
+            self.hits += 1
+        else:
+            self.misses += 1
 
     def clear(self) -> None:
         with self._lock:
@@ -137,7 +150,7 @@ DEFAULT_PLAN_CACHE = PlanCache()
 
 
 def plan_statement(
-    tree: exp.Expression,
+    tree: exp.Expression | None,
     sql: str,
     model: CompiledModel,
     *,
@@ -146,18 +159,35 @@ def plan_statement(
     param_oids: Sequence[int] = (),
     cache: PlanCache | None = DEFAULT_PLAN_CACHE,
     consume: bool = False,
+    visible: frozenset[str] | None = None,
 ) -> tuple[SemanticPlan, list[LiftedLiteral]]:
     """Plan ``tree`` (parsed from ``sql`` with read="postgres") against ``model`` for one datasource.
 
     Returns the plan and the literals lifted out of this statement (bound at execution). With
     ``consume`` the planner may change ``tree`` instead of copying it (cheaper for big statements).
+    ``tree`` may be None: a statement whose text or shape (:mod:`sqlgate.planner.shapes`) is cached
+    then costs no parse at all; otherwise ``sql`` is parsed here (42601 when it does not parse).
+    ``visible`` is the session's access list (None: unrestricted): ``SELECT *`` expands to those
+    members only, so it is part of the cache key. Access is checked on the plan's ``touched``.
     """
-    base = (model_key(model), dialect, paramstyle, tuple(param_oids))
+    base = (model_key(model), dialect, paramstyle, tuple(param_oids), visible)
     exact_key = (*base, "text", sql)
+    shape: Shape | None = None
     if cache is not None and sql:
         hit = cache.get(exact_key)
         if hit is not None:
+            cache.count(hit=True)
             return hit
+        shape = shape_of(sql)
+        if shape is not None:
+            found = _cached_shape(cache, base, shape)
+            if found is not None:
+                cache.count(hit=True)
+                return found
+    if tree is None:
+        tree = parse_statement(sql)
+        consume = True
+    tree = plain_strings(tree, copy=not consume)
     liftable = find_liftable(tree)
     lifted = [value for _, _, value in liftable]
     normalised: exp.Expression | None = None
@@ -167,28 +197,83 @@ def plan_statement(
         key_text = "generated:" + normalised.sql("postgres")
     key = (*base, "shape", key_text)
     plan = cache.get(key) if cache is not None else None
+    if cache is not None:
+        cache.count(hit=plan is not None)
     if plan is None:
         if normalised is None:
             normalised, lifted = lift_literals(tree, liftable, copy=not consume)
-        plan = _plan(normalised, model, dialect, paramstyle, param_oids)
+        plan = _plan(normalised, model, dialect, paramstyle, param_oids, visible=visible)
         if cache is not None:
             cache.put(key, plan)
     if cache is not None and sql:
         cache.put(exact_key, (plan, lifted))
+        if shape is not None:
+            _remember_shape(cache, base, shape, liftable, plan)
     return plan, lifted
 
 
+def _cached_shape(
+    cache: PlanCache, base: tuple[Any, ...], shape: Shape
+) -> tuple[SemanticPlan, list[LiftedLiteral]] | None:
+    """The plan of a statement of a known shape, and its lifted values, without parsing it."""
+    positions = cache.get((*base, "positions", shape.key))
+    if positions is None:
+        return None
+    split = shape.split(positions)
+    if split is None:
+        return None
+    fixed, literals = split
+    plan = cache.get((*base, "fast", shape.key, fixed))
+    if plan is None:
+        return None
+    return plan, [LiftedLiteral._make(literal) for literal in literals]
+
+
+def _remember_shape(
+    cache: PlanCache,
+    base: tuple[Any, ...],
+    shape: Shape,
+    liftable: list[tuple[exp.Expression, exp.Literal, LiftedLiteral]],
+    plan: SemanticPlan,
+) -> None:
+    """Learn which literals of ``shape`` the plan lifted, so the next statement of this shape skips
+    the parse (nothing is learnt when the parser's literals and the shape's disagree)."""
+    seen = [
+        (literal.meta.get("end"), value.text, value.is_string)
+        for node, literal, value in liftable
+        if node is literal  # a negative number's text is not a literal of the shape
+    ]
+    if len(seen) != len(liftable):
+        return
+    positions = shape.positions_for(seen)
+    if positions is None:
+        return
+    split = shape.split(positions)
+    if split is None:
+        return
+    cache.put((*base, "positions", shape.key), positions)
+    cache.put((*base, "fast", shape.key, split[0]), plan)
+
+
 def _plan(
-    tree: exp.Expression, model: CompiledModel, dialect: str, paramstyle: str, param_oids: Sequence[int]
+    tree: exp.Expression,
+    model: CompiledModel,
+    dialect: str,
+    paramstyle: str,
+    param_oids: Sequence[int],
+    *,
+    visible: frozenset[str] | None = None,
 ) -> SemanticPlan:
-    ctx = PlanContext(model=model, dialect=dialect, param_oids=param_oids)
+    ctx = PlanContext(model=model, dialect=dialect, param_oids=param_oids, visible=visible)
     planned = StatementPlanner(ctx).plan(tree)
     _internal_output_names(planned.tree)
     slots = SlotTable()
     final = _bind_parameters(planned.tree, slots, dialect, ctx.param_types)
     final = dialects.finish_tree(final, dialect)
     try:
-        text = final.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE)
+        # comments=False: sqlglot keeps the client's comments on the nodes they follow, and no client
+        # text may reach a datasource (DESIGN invariant 1), not even inside a comment.
+        text = final.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE, comments=False)
     except UnsupportedError as exc:
         raise PgError(FEATURE_NOT_SUPPORTED, f"not supported by the {dialect} datasource: {exc}") from None
     integral_text = _integral_variant(text, slots, dialect)
@@ -209,7 +294,7 @@ def _plan(
         slots=ordered,
         columns=columns,
         param_oids=tuple(reported),
-        touched=TouchedMembers.merge(ctx.touched),
+        touched=TouchedMembers.merge(ctx.touched).with_internal(model),
         dialect=dialect,
         paramstyle=paramstyle,
         integral_sql=integral_text,
@@ -225,12 +310,16 @@ def _integral_variant(text: str, slots: SlotTable, dialect: str) -> str | None:
         return None
     numeric = _cast_template(dialect, oids.NUMERIC)
     integral = _cast_template(dialect, oids.INT8)
-    changed = text
-    for index, slot in enumerate(slots.slots):
-        if slot.oid != oids.NUMERIC:
-            continue
-        marker = slots.marker_text(index)
-        changed = changed.replace(numeric.format(marker), integral.format(marker))
+    wanted = {
+        numeric.format(slots.marker_text(index)): integral.format(slots.marker_text(index))
+        for index, slot in enumerate(slots.slots)
+        if slot.oid == oids.NUMERIC
+    }
+    if not wanted:
+        return None
+    # One pass over the text (a 1,000-value IN list has 1,000 of them: one replace each was quadratic).
+    pattern = re.escape(numeric).replace(r"\{\}", rf"__sgp{slots.nonce}_\d+__")
+    changed = re.sub(pattern, lambda m: wanted.get(m.group(0), m.group(0)), text)
     return changed if changed != text else None
 
 
@@ -291,7 +380,10 @@ def _bind_parameters(
 
 
 def _is_limit(node: exp.Expression) -> bool:
-    return isinstance(node.parent, exp.Limit | exp.Offset)
+    return isinstance(node.parent, _LIMITS)
+
+
+_LIMITS = (exp.Limit, exp.Offset)
 
 
 _CAST_TYPES = {

@@ -20,6 +20,7 @@ from sqlglot.schema import MappingSchema
 from sqlgate.errors import (
     AMBIGUOUS_COLUMN,
     FEATURE_NOT_SUPPORTED,
+    INSUFFICIENT_PRIVILEGE,
     SYNTAX_ERROR,
     UNDEFINED_COLUMN,
     UNDEFINED_TABLE,
@@ -45,7 +46,7 @@ from sqlgate.planner.semantic.positions import select_position
 from sqlgate.planner.semantic.render import ident
 from sqlgate.planner.semantic.semijoin import semi_joins_as_filters
 from sqlgate.planner.semantic.types import data_type, sqlglot_type_name
-from sqlgate.semantic.definitions import JOIN_FIELD_COLUMN, Relation
+from sqlgate.semantic.definitions import JOIN_FIELD_COLUMN, USER_COLUMN, Relation
 
 CATALOG_SCHEMAS = frozenset({"pg_catalog", "information_schema"})
 
@@ -376,6 +377,7 @@ class StatementPlanner:
             return None
         if not isinstance(inner, exp.Select) or not self._simple_projection(inner, scope):
             return None
+        self._record_inner(inner, scope)
         outputs: dict[str, exp.Expression] = {}
         star = False
         for expression in inner.expressions:
@@ -445,6 +447,17 @@ class StatementPlanner:
                 condition = exp.and_(exp.Paren(this=condition), exp.Paren(this=outer_where.this))
             merged.set("where", exp.Where(this=condition))
         return merged
+
+    def _record_inner(self, inner: exp.Select, scope: Scope) -> None:
+        """Every member the merged subquery names is touched, even those the outer query drops."""
+        tables = self._cube_tables(self._from_items(inner), scope)
+        assert tables is not None
+        previous = self.ctx.plan_nested
+        self.ctx.plan_nested = self._nested(scope)
+        try:
+            CubeQuery(self.ctx, inner.copy(), tables).record_members()
+        finally:
+            self.ctx.plan_nested = previous
 
     def _simple_projection(self, inner: exp.Select, scope: Scope) -> bool:
         if inner.args.get("with_") or inner.args.get("distinct") or inner.args.get("group"):
@@ -605,6 +618,13 @@ class StatementPlanner:
     def _resolve(self, column: exp.Column, sources: list[_Source]) -> exp.Expression:
         name, quoted = identifier_name(column.this)
         raw = column.name
+        if name == USER_COLUMN or (not quoted and name == USER_COLUMN.lower()):
+            # The column of a subquery's SELECT *: refused here too, as on the cube itself.
+            raise PgError(
+                INSUFFICIENT_PRIVILEGE,
+                "switching the security context with __user is not allowed",
+                hint="__user is always NULL; leave it out of the query",
+            )
         if column.args.get("db") is not None:
             raise PgError(
                 FEATURE_NOT_SUPPORTED, f"column reference {column.sql('postgres')} is not supported"

@@ -111,7 +111,7 @@ def test_result_columns_are_typed_from_the_model() -> None:
     generated = plan(
         "SELECT status, created_at, DATE_TRUNC('day', created_at) AS d, is_shipped, discount, MEASURE(count),"
         " MEASURE(total_discount), MEASURE(customers), MEASURE(first_order_at), MEASURE(any_shipped),"
-        " MEASURE(first_status), completed, __user, UPPER(status) AS u, MEASURE(count) * 2 AS twice"
+        " MEASURE(first_status), completed, __cubeJoinField, UPPER(status) AS u, MEASURE(count) * 2 AS twice"
         " FROM orders GROUP BY 1, 2, 3, 4, 5, 12, 13",
         "postgres",
     )

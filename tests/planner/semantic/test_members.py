@@ -71,4 +71,4 @@ def test_select_star_touches_every_public_member_and_user_column() -> None:
         "products.category",
         "products.price",
     }
-    assert touched("SELECT __user, MEASURE(count) FROM orders GROUP BY 1").user_column
+    assert touched("SELECT * FROM products").user_column
