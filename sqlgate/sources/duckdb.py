@@ -295,8 +295,12 @@ def _error(name: str, exc: duckdb.Error) -> PgError:
         if "Function" in message:
             return PgError(UNDEFINED_FUNCTION, message)
         return PgError(UNDEFINED_TABLE, message)
+    if "LIMIT/OFFSET cannot be negative" in message:  # a negative $n bound to LIMIT/OFFSET
+        return PgError("2201W", "LIMIT must not be negative")
     if isinstance(exc, duckdb.BinderException):
         return _binder_error(name, message)
+    if message.startswith(_REGEX_ERRORS):  # RE2's messages for a client's bad pattern (~, regexp_*)
+        return PgError("2201B", f"invalid regular expression: {message}")
     if isinstance(exc, duckdb.ConversionException):
         return PgError(INVALID_TEXT_REPRESENTATION, message)
     if isinstance(exc, duckdb.OutOfRangeException) or "integer too large" in message:
@@ -322,6 +326,14 @@ _BINDER_STATES = (
     ("window function", WINDOWING_ERROR),
     ("column", UNDEFINED_COLUMN),
 )
+
+
+_REGEX_ERRORS = (
+    "missing ]", "missing )", "unexpected )", "invalid escape sequence", "invalid character class",
+    "invalid character class range", "bad repetition operator", "invalid nested repetition operator",
+    "missing argument to repetition operator", "trailing \\", "invalid perl operator",
+    "invalid named capture group", "invalid repetition size", "bad named capture group",
+)  # fmt: skip
 
 
 def _binder_error(name: str, message: str) -> PgError:

@@ -231,3 +231,20 @@ async def test_ambiguous_function_is_42725(duck: Any) -> None:
     with pytest.raises(PgError) as info:
         await collect(await duck.open_cursor("SELECT '1' % '2'", []))
     assert info.value.sqlstate == "42725"
+
+
+@pytest.mark.parametrize(
+    ("sql", "params", "sqlstate"),
+    [
+        # Found by tests/fuzz: both were 58000 ("the datasource failed") for a client's mistake.
+        ("SELECT name FROM people LIMIT ?", [-1], "2201W"),
+        ("SELECT name FROM people WHERE regexp_matches(name, '[')", [], "2201B"),
+        ("SELECT name FROM people WHERE regexp_matches(name, 'a**')", [], "2201B"),
+    ],
+)
+async def test_client_mistakes_found_by_fuzzing(
+    duck: Any, sql: str, params: list[Any], sqlstate: str
+) -> None:
+    with pytest.raises(PgError) as info:
+        await collect(await duck.open_cursor(sql, params))
+    assert info.value.sqlstate == sqlstate, info.value
