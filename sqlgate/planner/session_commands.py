@@ -27,6 +27,8 @@ from sqlgate.errors import (
     PgError,
 )
 from sqlgate.pgproto import oids
+from sqlgate.pgproto.datarows import decode_rows
+from sqlgate.pgproto.values import TEXT_FORMAT, Decoder, decoder
 from sqlgate.planner import gucs
 from sqlgate.planner.api import BoundParams, Execution, PreparedStatement, ResultColumn, RowBatch
 from sqlgate.planner.lexer import NUMBER, OP, PARAM, QUOTED_IDENT, STRING, WORD, Token, significant_tokens
@@ -688,6 +690,7 @@ class _CursorExecution(Execution):
         self._moved = 0
         self._move = move
         self._tag = ""
+        self._text_decoders: list[Decoder] | None = None
 
     async def fetch(self, max_rows: int = 0) -> tuple[RowBatch, bool]:
         cursor = self._session.cursors.get(self._name)
@@ -700,6 +703,10 @@ class _CursorExecution(Execution):
             self._tag = f"{'MOVE' if self._move else 'FETCH'} {self._moved}"
             return RowBatch(rows=[], count=0), True
         batch, done = await cursor.fetch(limit)
+        if batch.encoded is not None:
+            # The cursor's query was started at DECLARE, in text; this FETCH may want binary (as
+            # asyncpg does), so ready DataRows go back through values.
+            batch = RowBatch(rows=decode_rows(batch.encoded, self._decoders(cursor)), count=batch.count)
         self._moved += batch.count
         if self._remaining is not None:
             self._remaining -= batch.count
@@ -709,6 +716,12 @@ class _CursorExecution(Execution):
         if self._move:
             return RowBatch(rows=[], count=0), finished
         return batch, finished
+
+    def _decoders(self, cursor: Execution) -> list[Decoder]:
+        if self._text_decoders is None:
+            columns = cursor.columns or self.columns or []
+            self._text_decoders = [decoder(c.type_oid, TEXT_FORMAT) for c in columns]
+        return self._text_decoders
 
     def command_tag(self) -> str:
         return self._tag

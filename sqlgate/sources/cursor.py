@@ -29,6 +29,21 @@ class SlotCursor(ABC):
         self._exhausted = False
         self._closing: asyncio.Task[None] | None = None
         self._expiry: asyncio.TimerHandle | None = None
+        self._fetching = False  # a read from the datasource is running (subclasses set it)
+        self._expired = False
+        left = deadline.left()
+        if left is not None:
+            # A cursor read in portions (FETCH, Execute with a row count) may sit idle between them;
+            # its datasource query and slot must still end with the deadline, not when the client
+            # next asks (a client holding cursors open would otherwise hold the datasource's slots).
+            self._expiry = asyncio.get_running_loop().call_later(left, self._expire)
+
+    def _expire(self) -> None:
+        if self._fetching or self._closing is not None or self._exhausted:
+            return  # a running fetch gets 57014 from ``within``; a finished query holds nothing
+        self._expired = True
+        self._closing = asyncio.ensure_future(self._close_once())
+        self._closing.add_done_callback(_consume_exception)
 
     @property
     def exhausted(self) -> bool:
@@ -71,21 +86,6 @@ class GatedCursor(SlotCursor):
     def __init__(self, columns: Sequence[SourceColumn], gate: QueryGate, deadline: Deadline) -> None:
         super().__init__(gate, deadline)
         self.columns = columns
-        self._fetching = False
-        self._expired = False
-        left = deadline.left()
-        if left is not None:
-            # A cursor read in portions (FETCH, Execute with a row count) may sit idle between them;
-            # its datasource query and slot must still end with the deadline, not when the client
-            # next asks (a client holding cursors open would otherwise hold the datasource's slots).
-            self._expiry = asyncio.get_running_loop().call_later(left, self._expire)
-
-    def _expire(self) -> None:
-        if self._fetching or self._closing is not None or self._exhausted:
-            return  # a running fetch gets 57014 from ``within``; a finished query holds nothing
-        self._expired = True
-        self._closing = asyncio.ensure_future(self._close_once())
-        self._closing.add_done_callback(_consume_exception)
 
     async def batches(self, batch_size: int) -> AsyncIterator[list[Any]]:
         """Yield lists of at most ``batch_size`` rows until the result is exhausted."""

@@ -29,7 +29,7 @@ from sqlgate.pgproto.buffer import I32
 from sqlgate.sources.base import SourceColumn
 from sqlgate.sources.cursor import SlotCursor
 from sqlgate.sources.failures import connection_lost
-from sqlgate.sources.limits import Deadline, within
+from sqlgate.sources.limits import Deadline, statement_timeout, within
 from sqlgate.sources.pgraw import (
     DESCRIBE_PORTAL,
     FLUSH,
@@ -95,6 +95,13 @@ class PassthroughCursor(SlotCursor):
 
         Each connection parses a generated statement once, as a named prepared statement, and later
         runs of it only Bind (no Parse, no planning from scratch on the datasource)."""
+        self._fetching = True  # the deadline's expiry must not release the connection under us
+        try:
+            await self._start(sql, params, result_formats)
+        finally:
+            self._fetching = False
+
+    async def _start(self, sql: str, params: Sequence[Any], result_formats: Sequence[int]) -> None:
         self._sql = sql
         bind = bind_message([text_param(v) for v in params], result_formats) + DESCRIBE_PORTAL
         if self._one_shot:
@@ -197,11 +204,23 @@ class PassthroughCursor(SlotCursor):
     async def chunks(self, max_bytes: int = 1 << 20) -> AsyncIterator[tuple[bytes, int]]:
         """Yield ``(DataRow messages, row count)`` until the result ends; each piece is at most one
         batch of rows and is cut early once it holds ``max_bytes``. NoticeResponses are dropped."""
-        while not self._exhausted:
-            if not self._in_flight:
-                self._send_execute()
-            async for piece in self._read_batch(max_bytes):
-                yield piece
+        # Between pieces the consumer may sit idle (a cursor read in portions): the deadline's
+        # expiry (SlotCursor) may then end the query, and the next read reports 57014.
+        try:
+            while not self._exhausted:
+                if self._expired:
+                    raise statement_timeout()
+                self._fetching = True
+                if not self._in_flight:
+                    self._send_execute()
+                async for piece in self._read_batch(max_bytes):
+                    self._fetching = False
+                    yield piece
+                    if self._expired:
+                        raise statement_timeout()
+                    self._fetching = True
+        finally:
+            self._fetching = False
 
     def _send_execute(self) -> None:
         assert self._conn is not None
