@@ -53,6 +53,38 @@ class CodecContext:
 DEFAULT_CONTEXT = CodecContext()
 
 
+# PostgreSQL's numeric limits: 131072 digits before the decimal point, 16383 after.
+NUMERIC_MAX_WEIGHT_DIGITS = 131072
+NUMERIC_MAX_SCALE = 16383
+
+
+def check_numeric(value: Decimal) -> Decimal:
+    """``value``, or 22003 when PostgreSQL's numeric could not hold it (as ``SELECT 1e999999`` fails).
+
+    Checked before anything turns the value into an ``int``: ``int(Decimal("1e999999"))`` would
+    build a million-digit integer and hold the event loop for minutes.
+    """
+    if value.is_finite() and value:
+        exponent = value.as_tuple().exponent
+        if value.adjusted() >= NUMERIC_MAX_WEIGHT_DIGITS or (
+            isinstance(exponent, int) and exponent < -NUMERIC_MAX_SCALE
+        ):
+            raise PgError(NUMERIC_VALUE_OUT_OF_RANGE, "value overflows numeric format")
+    return value
+
+
+def decimal_to_int(value: Decimal, low: int = INT64_MIN, high: int = INT64_MAX, name: str = "bigint") -> int:
+    """An integral Decimal as an int within [low, high] (22003 outside, ValueError when not integral),
+    without building huge integers."""
+    if not value.is_finite():
+        raise PgError(NUMERIC_VALUE_OUT_OF_RANGE, f"{name} out of range")
+    if not low <= value <= high:
+        raise PgError(NUMERIC_VALUE_OUT_OF_RANGE, f"{name} out of range")
+    if value != value.to_integral_value():
+        raise ValueError(value)
+    return int(value)
+
+
 def as_int(v: Any) -> int:
     if type(v) is int:
         return v

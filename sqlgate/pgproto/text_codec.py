@@ -16,6 +16,7 @@ from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
 from sqlgate.errors import (
+    INTERVAL_FIELD_OVERFLOW,
     INVALID_DATETIME_FORMAT,
     INVALID_TEXT_REPRESENTATION,
     NUMERIC_VALUE_OUT_OF_RANGE,
@@ -38,6 +39,7 @@ from sqlgate.pgproto.coerce import (
     as_decimal,
     as_int,
     as_text,
+    check_numeric,
     interval_fields,
     interval_value,
     parse_bool,
@@ -487,11 +489,12 @@ def _parse_numeric(text: str) -> Decimal:
     if "_" in s or "n" in low or "i" in low:
         raise PgError(INVALID_TEXT_REPRESENTATION, f'invalid input syntax for type numeric: "{text}"')
     try:
-        return Decimal(s)
+        value = Decimal(s)
     except InvalidOperation:
         raise PgError(
             INVALID_TEXT_REPRESENTATION, f'invalid input syntax for type numeric: "{text}"'
         ) from None
+    return check_numeric(value)
 
 
 def _parse_bytea(text: str) -> bytes:
@@ -658,10 +661,18 @@ def parse_interval(text: str) -> Interval:
             else:
                 usec += int(number * factor)
             i += 2 if i + 1 < len(tokens) else 1
-    except (ValueError, InvalidOperation, IndexError):
+    except (ValueError, ArithmeticError, IndexError):
         raise _datetime_error("interval", text) from None
     if ago:
         months, days, usec = -months, -days, -usec
+    return _checked_interval(months, days, usec, text)
+
+
+def _checked_interval(months: int, days: int, usec: int, text: str) -> Interval:
+    """The interval, or 22015 when a field does not fit PostgreSQL's int32/int32/int64 storage."""
+    fits = INT32_MIN <= months <= INT32_MAX and INT32_MIN <= days <= INT32_MAX
+    if not (fits and INT64_MIN <= usec <= INT64_MAX):
+        raise PgError(INTERVAL_FIELD_OVERFLOW, f'interval field value out of range: "{text}"')
     return Interval(months, days, usec)
 
 
@@ -686,7 +697,7 @@ def _parse_iso_interval(text: str) -> Interval:
     usec = int((num(h) * 3600 + num(mi) * 60 + num(sec)) * 1_000_000)
     if neg:
         months, days, usec = -months, -days, -usec
-    return Interval(months, days, usec)
+    return _checked_interval(months, days, usec, text)
 
 
 def _parse_uuid(text: str) -> uuid.UUID:

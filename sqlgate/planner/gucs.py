@@ -10,6 +10,7 @@ encoding other than UTF8) are refused with a clear error instead of being silent
 from __future__ import annotations
 
 import functools
+import math
 import re
 import zoneinfo
 from collections.abc import Callable
@@ -209,7 +210,13 @@ def _zone_names() -> dict[str, str]:
 
 
 def offset_zone_name(hours: float) -> str:
-    """PostgreSQL's name for a numeric zone (``SET TIME ZONE -7`` shows ``<-07>+07``)."""
+    """PostgreSQL's name for a numeric zone (``SET TIME ZONE -7`` shows ``<-07>+07``).
+
+    PostgreSQL takes offsets below 168 hours; beyond (or NaN/infinite) it is 22023, not an
+    OverflowError from ``round``.
+    """
+    if not math.isfinite(hours) or abs(hours) >= 168:
+        raise PgError(INVALID_PARAMETER_VALUE, f'invalid value for parameter "TimeZone": "{hours:g}"')
     minutes = round(hours * 60)
     sign = "-" if minutes < 0 else "+"
     inverse = "+" if minutes < 0 else "-"

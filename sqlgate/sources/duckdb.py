@@ -23,6 +23,9 @@ from typing import Any
 import duckdb
 
 from sqlgate.errors import (
+    AMBIGUOUS_FUNCTION,
+    DATATYPE_MISMATCH,
+    GROUPING_ERROR,
     INVALID_TEXT_REPRESENTATION,
     NUMERIC_VALUE_OUT_OF_RANGE,
     QUERY_CANCELED,
@@ -31,6 +34,7 @@ from sqlgate.errors import (
     UNDEFINED_COLUMN,
     UNDEFINED_FUNCTION,
     UNDEFINED_TABLE,
+    WINDOWING_ERROR,
     PgError,
 )
 from sqlgate.pgproto import oids
@@ -291,16 +295,52 @@ def _error(name: str, exc: duckdb.Error) -> PgError:
         if "Function" in message:
             return PgError(UNDEFINED_FUNCTION, message)
         return PgError(UNDEFINED_TABLE, message)
-    if isinstance(exc, duckdb.BinderException) and "column" in message.lower():
-        return PgError(UNDEFINED_COLUMN, message)
+    if "LIMIT/OFFSET cannot be negative" in message:  # a negative $n bound to LIMIT/OFFSET
+        return PgError("2201W", "LIMIT must not be negative")
+    if isinstance(exc, duckdb.BinderException):
+        return _binder_error(name, message)
+    if message.startswith(_REGEX_ERRORS):  # RE2's messages for a client's bad pattern (~, regexp_*)
+        return PgError("2201B", f"invalid regular expression: {message}")
     if isinstance(exc, duckdb.ConversionException):
         return PgError(INVALID_TEXT_REPRESENTATION, message)
-    if isinstance(exc, duckdb.OutOfRangeException):
+    if isinstance(exc, duckdb.OutOfRangeException) or "integer too large" in message:
         return PgError(NUMERIC_VALUE_OUT_OF_RANGE, message)
     if "read-only mode" in message:
         return PgError(READ_ONLY_SQL_TRANSACTION, message)
     if isinstance(exc, duckdb.OutOfMemoryException):
         return PgError("53200", message)
+    return datasource_error(name, message)
+
+
+# DuckDB binder messages and the SQLSTATE PostgreSQL gives the same mistake. A type error in the
+# client's SQL (upper(timestamp), text = integer) is the client's to fix: 58000 would say the
+# datasource failed.
+_BINDER_STATES = (
+    ("no function matches", UNDEFINED_FUNCTION),
+    ("cannot compare values", UNDEFINED_FUNCTION),
+    ("no operator", UNDEFINED_FUNCTION),
+    ("could not choose a best candidate", AMBIGUOUS_FUNCTION),
+    ("cannot mix values", DATATYPE_MISMATCH),
+    ("group by clause", GROUPING_ERROR),
+    ("aggregate function calls cannot be nested", GROUPING_ERROR),
+    ("window function", WINDOWING_ERROR),
+    ("column", UNDEFINED_COLUMN),
+)
+
+
+_REGEX_ERRORS = (
+    "missing ]", "missing )", "unexpected )", "invalid escape sequence", "invalid character class",
+    "invalid character class range", "bad repetition operator", "invalid nested repetition operator",
+    "missing argument to repetition operator", "trailing \\", "invalid perl operator",
+    "invalid named capture group", "invalid repetition size", "bad named capture group",
+)  # fmt: skip
+
+
+def _binder_error(name: str, message: str) -> PgError:
+    lower = message.lower()
+    for needle, sqlstate in _BINDER_STATES:
+        if needle in lower:
+            return PgError(sqlstate, message)
     return datasource_error(name, message)
 
 

@@ -328,3 +328,22 @@ def test_row_encoder_builds_data_rows() -> None:
     with pytest.raises(PgError) as info:
         RowEncoder([oids.INT4, oids.TEXT], [0, 1, 0])
     assert info.value.sqlstate == "08P01"
+
+
+@pytest.mark.parametrize("text", [b"Infinity", b"-Infinity 1 year", b"1 Infinity", b"NaN days"])
+def test_interval_text_with_infinite_numbers_is_22007(text: bytes) -> None:
+    # Found by tests/fuzz: Decimal("Infinity") made int() raise OverflowError (an internal error).
+    with pytest.raises(PgError) as info:
+        decode_value(text, oids.INTERVAL)
+    assert info.value.sqlstate == "22007"
+
+
+@pytest.mark.parametrize(
+    "text", [b"2147483648 mons", b"3000000000 days", b"P99999999999Y", b"99999999999999 hours"]
+)
+def test_interval_fields_out_of_range_are_22015(text: bytes) -> None:
+    # PostgreSQL stores months and days as int32 and microseconds as int64; "1e9999 years" used to
+    # become an interval of a 10,000-digit number of months.
+    with pytest.raises(PgError) as info:
+        decode_value(text, oids.INTERVAL)
+    assert info.value.sqlstate == "22015"

@@ -193,3 +193,14 @@ async def test_unlisten_is_a_no_op_and_listen_is_refused(planner: CorePlanner, s
     with pytest.raises(PgError) as info:
         await run(planner, session, "LISTEN chan")
     assert info.value.sqlstate == "0A000"
+
+
+@pytest.mark.parametrize("zone", ["1e400", "168", "-200", "99999999999999999999"])
+async def test_set_time_zone_to_a_huge_number_is_22023(
+    planner: CorePlanner, session: Session, zone: str
+) -> None:
+    # Found by tests/fuzz: round(inf) raised OverflowError (an internal error); PostgreSQL says 22023.
+    with pytest.raises(PgError) as info:
+        await run(planner, session, f"SET TIME ZONE {zone}")
+    assert info.value.sqlstate == "22023"
+    assert (await run(planner, session, "SET TIME ZONE 5")).tag == "SET"

@@ -201,3 +201,50 @@ async def test_in_memory_database() -> None:
         assert source.dialect == "duckdb" and source.paramstyle == "qmark"
     finally:
         await source.close()
+
+
+@pytest.mark.parametrize(
+    ("sql", "sqlstate"),
+    [
+        # Type errors in the client's SQL are the client's to fix, as PostgreSQL reports them
+        # (found by tests/fuzz; they used to be 58000, "the datasource failed").
+        ("SELECT avg(name) FROM people", "42883"),
+        ("SELECT * FROM people WHERE age IN (SELECT name FROM people)", "42883"),
+        ("SELECT coalesce(name, 4) FROM people", "42804"),
+        ("SELECT name FROM people GROUP BY name HAVING name || row_number() OVER () = 'x'", "42P20"),
+        ("SELECT sum(sum(age)) FROM people", "42803"),
+    ],
+)
+async def test_type_errors_get_postgres_sqlstates(duck: Any, sql: str, sqlstate: str) -> None:
+    with pytest.raises(PgError) as info:
+        await collect(await duck.open_cursor(sql, []))
+    assert info.value.sqlstate == sqlstate, info.value
+
+
+async def test_parameter_beyond_duckdb_integers_is_22003(duck: Any) -> None:
+    with pytest.raises(PgError) as info:
+        await collect(await duck.open_cursor("SELECT count(*) FROM people WHERE age <> ?", [10**40]))
+    assert info.value.sqlstate == "22003"
+
+
+async def test_ambiguous_function_is_42725(duck: Any) -> None:
+    with pytest.raises(PgError) as info:
+        await collect(await duck.open_cursor("SELECT '1' % '2'", []))
+    assert info.value.sqlstate == "42725"
+
+
+@pytest.mark.parametrize(
+    ("sql", "params", "sqlstate"),
+    [
+        # Found by tests/fuzz: both were 58000 ("the datasource failed") for a client's mistake.
+        ("SELECT name FROM people LIMIT ?", [-1], "2201W"),
+        ("SELECT name FROM people WHERE regexp_matches(name, '[')", [], "2201B"),
+        ("SELECT name FROM people WHERE regexp_matches(name, 'a**')", [], "2201B"),
+    ],
+)
+async def test_client_mistakes_found_by_fuzzing(
+    duck: Any, sql: str, params: list[Any], sqlstate: str
+) -> None:
+    with pytest.raises(PgError) as info:
+        await collect(await duck.open_cursor(sql, params))
+    assert info.value.sqlstate == sqlstate, info.value

@@ -27,7 +27,6 @@ from sqlgate.errors import (
     FEATURE_NOT_SUPPORTED,
     GROUPING_ERROR,
     INSUFFICIENT_PRIVILEGE,
-    INVALID_COLUMN_REFERENCE,
     UNDEFINED_COLUMN,
     UNDEFINED_TABLE,
     PgError,
@@ -37,6 +36,7 @@ from sqlgate.planner.semantic import dialects, functions
 from sqlgate.planner.semantic.context import Column, PlanContext, PlannedQuery
 from sqlgate.planner.semantic.members import MemberRecorder
 from sqlgate.planner.semantic.params import COMPARISONS, ParamSource, param_source
+from sqlgate.planner.semantic.positions import select_position
 from sqlgate.planner.semantic.render import (
     JoinTree,
     NeedsGrouping,
@@ -597,9 +597,7 @@ class CubeQuery:
 
     def _group_key(self, entry: exp.Expression, items: list[Item]) -> exp.Expression:
         if isinstance(entry, exp.Literal) and not entry.is_string:
-            position = int(entry.this)
-            if not 1 <= position <= len(items):
-                raise PgError(INVALID_COLUMN_REFERENCE, f"GROUP BY position {position} is not in select list")
+            position = select_position(entry, "GROUP BY", len(items))
             key = items[position - 1].expr.copy()
         elif isinstance(entry, exp.Column) and not entry.table and self._is_output_only(entry, items):
             name = identifier_name(entry.this)[0]
@@ -661,9 +659,7 @@ class CubeQuery:
         nulls_first = bool(ordered.args.get("nulls_first"))
         target = ordered.this
         if isinstance(target, exp.Literal) and not target.is_string:
-            position = int(target.this)
-            if not 1 <= position <= len(items):
-                raise PgError(INVALID_COLUMN_REFERENCE, f"ORDER BY position {position} is not in select list")
+            position = select_position(target, "ORDER BY", len(items))
             self._record_order(items[position - 1].expr)
             return OrderItem(position - 1, None, desc, nulls_first)
         if isinstance(target, exp.Column) and not target.table:
@@ -1090,6 +1086,10 @@ class _Builder:
             else:
                 assert entry.expr is not None
                 target = render(entry.expr)
+            if _constant(target):
+                # Ordering by a constant has no effect, and a rendered literal would read as a
+                # position (ORDER BY 0) or be refused by the datasource (ORDER BY 'a').
+                continue
             result.append(exp.Ordered(this=target, desc=entry.desc, nulls_first=entry.nulls_first))
         return result
 
@@ -1097,8 +1097,9 @@ class _Builder:
         self, select: exp.Select, aliases: list[str], render: Callable[[exp.Expression], exp.Expression]
     ) -> exp.Select:
         a = self.a
-        if a.order:
-            select.set("order", exp.Order(expressions=self._order(aliases, render)))
+        order = self._order(aliases, render) if a.order else []
+        if order:
+            select.set("order", exp.Order(expressions=order))
         if a.limit is not None:
             select.set("limit", exp.Limit(expression=a.limit.copy()))
         if a.offset is not None:
@@ -1290,7 +1291,9 @@ class _Builder:
         def combined(leaf: _Leaf) -> exp.Expression:
             column = exp.Column(this=ident(leaf.name), table=ident(UNION_ALIAS))
             if leaf.oid == oids.BOOL:
-                return exp.EQ(this=exp.Max(this=column), expression=exp.Literal.number(1))
+                # Parenthesised: the measure may itself be compared (HAVING m = FALSE), and
+                # "MAX(x) = 1 = FALSE" is a syntax error on PostgreSQL and DuckDB.
+                return exp.Paren(this=exp.EQ(this=exp.Max(this=column), expression=exp.Literal.number(1)))
             value: exp.Expression = exp.Max(this=column)
             if leaf.oid == oids.INT8 and leaf.layer is not None:
                 value = exp.Coalesce(this=value, expressions=[exp.Literal.number(0)])
@@ -1521,3 +1524,8 @@ def _dependencies(model: Any, cube: str, member: Member) -> tuple[MemberRef, ...
 
 def is_cube(relation: Relation) -> bool:
     return isinstance(relation, Cube)
+
+
+def _constant(node: exp.Expression) -> bool:
+    """True when ``node`` reads no column and computes no aggregate or window (a constant per row)."""
+    return node.find(exp.Column, exp.AggFunc, exp.Window) is None

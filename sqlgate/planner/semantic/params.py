@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 import re
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 from sqlglot import exp
@@ -27,10 +28,12 @@ from sqlglot import exp
 from sqlgate.errors import (
     INVALID_DATETIME_FORMAT,
     INVALID_TEXT_REPRESENTATION,
+    NUMERIC_VALUE_OUT_OF_RANGE,
     UNDEFINED_PARAMETER,
     PgError,
 )
 from sqlgate.pgproto import oids
+from sqlgate.pgproto.coerce import check_numeric, decimal_to_int
 from sqlgate.planner.semantic.types import to_text, to_utc_naive
 
 LIFTED_PREFIX = "sgl"
@@ -302,7 +305,7 @@ def convert(value: Any, oid: int) -> Any:
             return parse_timestamp(value)
         if oid == oids.DATE:
             return parse_timestamp(value).date()
-    except (ValueError, InvalidOperation, TypeError):
+    except (ValueError, ArithmeticError, TypeError):
         kind = {oids.TIMESTAMP: "timestamp", oids.TIMESTAMPTZ: "timestamp", oids.DATE: "date"}.get(oid)
         if kind:
             raise PgError(
@@ -316,27 +319,31 @@ def convert(value: Any, oid: int) -> Any:
 
 
 def _integer(value: Any) -> int:
+    # Range-checked as a Decimal first: int() of a literal such as 1e999999 would build a
+    # million-digit integer on the event loop.
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, int):
-        return value
-    if isinstance(value, float | Decimal):
-        if value != int(value):
-            raise ValueError(value)
-        return int(value)
-    return int(str(value).strip())
+        return decimal_to_int(Decimal(value))
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise PgError(NUMERIC_VALUE_OUT_OF_RANGE, "bigint out of range")
+        return decimal_to_int(Decimal(repr(value)))
+    if isinstance(value, Decimal):
+        return decimal_to_int(value)
+    return decimal_to_int(Decimal(int(str(value).strip())))
 
 
 def _numeric(value: Any) -> Decimal:
     if isinstance(value, Decimal):
-        return value
+        return check_numeric(value)
     if isinstance(value, bool):
         return Decimal(int(value))
     if isinstance(value, int):
-        return Decimal(value)
+        return check_numeric(Decimal(value))
     if isinstance(value, float):
         return Decimal(repr(value))
-    return Decimal(str(value).strip())
+    return check_numeric(Decimal(str(value).strip()))
 
 
 def _boolean(value: Any) -> bool:

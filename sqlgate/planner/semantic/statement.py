@@ -42,6 +42,7 @@ from sqlgate.planner.semantic.cube_query import (
     type_parameters,
 )
 from sqlgate.planner.semantic.params import param_source
+from sqlgate.planner.semantic.positions import select_position
 from sqlgate.planner.semantic.render import ident
 from sqlgate.planner.semantic.semijoin import semi_joins_as_filters
 from sqlgate.planner.semantic.types import data_type, sqlglot_type_name
@@ -163,6 +164,12 @@ class StatementPlanner:
         outer = scope
         node, scope = self._with_scope(node, scope)
         assert isinstance(node, exp.SetOperation)
+        for operand in (node.this, node.expression):
+            # sqlglot accepts "SELECT … LIMIT 1 UNION SELECT …"; PostgreSQL needs parentheses there.
+            if isinstance(operand, exp.Query) and any(
+                operand.args.get(k) for k in ("order", "limit", "offset")
+            ):
+                raise PgError(SYNTAX_ERROR, f'syntax error at or near "{node.key.upper()}"')
         left = self.query(node.this, scope)
         right = self.query(node.expression, scope)
         if len(left.columns) != len(right.columns):
@@ -183,9 +190,7 @@ class StatementPlanner:
             for entry in order.expressions:
                 target = entry.this
                 if isinstance(target, exp.Literal) and not target.is_string:
-                    position = int(target.this)
-                    if not 1 <= position <= len(names):
-                        raise PgError("42P10", f"ORDER BY position {position} is not in select list")
+                    position = select_position(target, "ORDER BY", len(names))
                     ref: exp.Expression = exp.Column(this=ident(names[position - 1]))
                 elif isinstance(target, exp.Column) and not target.table:
                     name, _ = identifier_name(target.this)
@@ -229,6 +234,13 @@ class StatementPlanner:
         outer = scope
         node, scope = self._with_scope(node, scope)
         assert isinstance(node, exp.Select)
+        if not node.expressions:
+            # PostgreSQL answers a bare SELECT with a row of no columns; datasources reject it.
+            raise PgError(FEATURE_NOT_SUPPORTED, "a SELECT without a select list is not supported")
+        if node.args.get("from_") is None and any(
+            isinstance(item.unalias(), exp.Star) for item in node.expressions
+        ):
+            raise PgError(SYNTAX_ERROR, "SELECT * with no tables specified is not valid")
         filtered = semi_joins_as_filters(node, lambda item: self._is_cube_table(item, scope))
         if filtered is not None:
             node = filtered
@@ -681,9 +693,7 @@ class StatementPlanner:
         # Output columns are grouped by position: the same expression written twice would carry two
         # different placeholders for its lifted literals, which the datasource sees as different.
         if isinstance(entry, exp.Literal) and not entry.is_string:
-            position = int(entry.this)
-            if not 1 <= position <= len(expressions):
-                raise PgError("42P10", f"GROUP BY position {position} is not in select list")
+            position = select_position(entry, "GROUP BY", len(expressions))
             return exp.Literal.number(position)
         if isinstance(entry, exp.Column) and not entry.table:
             try:
@@ -709,9 +719,7 @@ class StatementPlanner:
         unique = {n for n in names if names.count(n) == 1}
         ref: exp.Expression
         if isinstance(target, exp.Literal) and not target.is_string:
-            position = int(target.this)
-            if not 1 <= position <= len(names):
-                raise PgError("42P10", f"ORDER BY position {position} is not in select list")
+            position = select_position(target, "ORDER BY", len(names))
             name = names[position - 1]
             ref = exp.Column(this=ident(name)) if name in unique else exp.Literal.number(position)
         elif (
