@@ -15,6 +15,17 @@ import asyncpg
 
 from sqlgate.metastore.records import LoginRecord
 
+# What asyncpg raises when a pooled connection is gone: socket errors, a closed or broken protocol
+# (InterfaceError, and InternalClientError when the backend vanished mid-exchange), 08xxx, and the
+# 57P0x a terminated or shutting-down backend sends.
+_CONNECTION_LOST = (
+    OSError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+)
+
 
 class CredentialStore(Protocol):
     """Look up SQL credentials by user name and record password upgrades."""
@@ -77,8 +88,9 @@ class MetastoreCredentialStore:
             pool = await self._get_pool()
             try:
                 return await logins.find_login_on_pool(pool, self.engine, username)
-            except (OSError, asyncpg.InterfaceError, asyncpg.ConnectionDoesNotExistError):
-                # A pooled connection died (metadata server restarted): retry once on a new one.
+            except _CONNECTION_LOST:
+                # A pooled connection died (metadata server restarted, backend terminated): the
+                # look-up is a read, so retry once on a new pool.
                 if attempt == 2:
                     raise
                 pool.terminate()
