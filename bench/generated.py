@@ -89,6 +89,7 @@ class InProcessPlanner:
         handler = functools.partial(
             prepare_semantic, models=_Models(model), sources=_Sources(self.source), plan_cache=self.cache
         )
+        handler.accepts_text_only = True  # type: ignore[attr-defined]  # as the gateway's (gateway.py)
         self.planner = CorePlanner(semantic=handler)
         self.session = _session(self.db_params)
 

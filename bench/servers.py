@@ -330,6 +330,7 @@ class Sqlgate:
             "--host", "127.0.0.1", "--port", str(port),
             "--metrics-port", str(metrics_port),
             "--max-connections", "3000",
+            "--max-connections-per-credential", "0",  # workload f: 2,000 sessions of one credential
             *extra_args,
         ]  # fmt: skip
         log = log_path.open("wb")

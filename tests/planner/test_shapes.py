@@ -85,3 +85,19 @@ def test_a_statement_that_does_not_parse_fails_with_42601() -> None:
     with pytest.raises(PgError) as info:
         _plan("SELECT FROM WHERE orders", PlanCache())
     assert info.value.sqlstate == "42601"
+
+
+def test_a_repeated_text_converts_its_literals_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = PlanCache()
+    sql = "SELECT status, MEASURE(count) FROM orders WHERE id IN (1, 2, 3) GROUP BY 1"
+    plan, lifted = _plan(sql, cache)
+    first = plan_module.convert_lifted(plan, lifted)
+    assert sorted(first.values()) == [1, 2, 3]
+    calls: list[object] = []
+    monkeypatch.setattr(plan_module, "convert", lambda value, oid: calls.append(value) or value)
+    again_plan, again_lifted = _plan(sql, cache)
+    assert again_plan is plan and plan_module.convert_lifted(again_plan, again_lifted) is first
+    assert calls == []  # the exact-text hit reused the converted values
+    other_plan, other_lifted = _plan(sql.replace("(1, 2, 3)", "(4, 5, 6)"), cache)
+    assert sorted(plan_module.convert_lifted(other_plan, other_lifted).values()) == [4, 5, 6]
+    assert len(calls) == 3  # another text of the shape: converted afresh (by the stub here)

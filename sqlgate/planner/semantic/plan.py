@@ -206,6 +206,7 @@ def plan_statement(
         if cache is not None:
             cache.put(key, plan)
     if cache is not None and sql:
+        lifted = LiftedValues(lifted)
         cache.put(exact_key, (plan, lifted))
         if shape is not None:
             _remember_shape(cache, base, shape, liftable, plan)
@@ -412,10 +413,25 @@ def _cast_template(dialect: str, oid: int) -> str:
     return text.replace("__sgcast__", "{}")
 
 
+class LiftedValues(list[LiftedLiteral]):
+    """The lifted literals of one statement text as the plan cache keeps them; they remember their
+    converted values, so a repeated text (a dashboard's query with a 1,000-value IN list) converts
+    them once. The converted mapping is shared and never changed by its users."""
+
+    __slots__ = ("converted",)
+
+    converted: tuple[SemanticPlan, dict[int, Any]] | None
+
+
 def convert_lifted(plan: SemanticPlan, lifted: Sequence[LiftedLiteral]) -> dict[int, Any]:
     """Lifted literal values converted to their bound types, by slot position (22P02/22007 early)."""
+    memo = getattr(lifted, "converted", None)
+    if memo is not None and memo[0] is plan:
+        return memo[1]
     converted: dict[int, Any] = {}
     for position, slot in enumerate(plan.slots):
         if not slot.source.client:
             converted[position] = convert(lifted[slot.source.index].value, slot.oid)
+    if isinstance(lifted, LiftedValues):
+        lifted.converted = (plan, converted)
     return converted
