@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
@@ -11,8 +12,10 @@ from tests.support.databases import (
     PgServer,
     create_pg_database,
     drop_pg_database,
+    drop_shadow_databases,
     find_mysql_url,
     find_pg_server,
+    shadow_databases,
 )
 from tests.support.dataset_fixtures import dataset, duckdb_source, mysql_source, postgres_source
 from tests.support.metadata import metadata_engine, metadata_login, metadata_template, metadata_url
@@ -35,7 +38,11 @@ __all__ = [
 def pg_server() -> Iterator[PgServer]:
     """The PostgreSQL server of this run (env URL, local 5432, or an embedded one)."""
     server = find_pg_server()
+    before = asyncio.run(shadow_databases(server))
     yield server
+    # Gateways of the tests build shadow catalog databases on this server (kept by design in
+    # production, where they are reused across restarts); drop the ones this run made.
+    asyncio.run(drop_shadow_databases(server, keep=before))
     server.stop()
 
 

@@ -98,3 +98,21 @@ async def drop_pg_database(server: PgServer, name: str) -> None:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await conn.close()
+
+
+async def shadow_databases(server: PgServer) -> set[str]:
+    """Names of the shadow catalog databases (``sqlgate_cat_*``) on ``server``."""
+    import asyncpg
+
+    conn = await asyncpg.connect(server.url)
+    try:
+        rows = await conn.fetch("SELECT datname FROM pg_database WHERE datname LIKE 'sqlgate\\_cat\\_%'")
+    finally:
+        await conn.close()
+    return {row["datname"] for row in rows}
+
+
+async def drop_shadow_databases(server: PgServer, *, keep: set[str]) -> None:
+    """Drop the shadow catalog databases on ``server`` except those in ``keep``."""
+    for name in sorted(await shadow_databases(server) - keep):
+        await drop_pg_database(server, name)
