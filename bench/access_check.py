@@ -1,4 +1,4 @@
-"""Cost of the per-statement security work on the hot path (run: .venv/bin/python scripts/bench_access.py).
+"""Cost of the per-statement security work on the hot path (run: .venv/bin/python -m bench.access_check).
 
 * ``check_access`` — run at every execution of a semantic statement for a restricted session;
 * ``ContextRefresher.current`` — run before every Query/Parse/Bind (a metadata read at most every
